@@ -1,0 +1,275 @@
+"""The central service as a FastAPI app: `create_app(db_url)` builds it, seeded and ready."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from central import __version__, db, service
+from central.errors import ApiError, install_error_handlers
+from central.models import (
+    Catalogue,
+    Certificate,
+    CertificateRequest,
+    CertificateVerification,
+    ErrorResponse,
+    Health,
+    IdentityResult,
+    IdentityVerifyRequest,
+    ItemDetail,
+)
+from central.seed import load_seed
+
+API_PREFIX = "/api/v1"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+DESCRIPTION = """
+Reference central service for the government service hall kiosks (政务服务自助终端).
+
+* JSON keys are English; each field's description gives the Chinese label it stands for.
+* Every error has the shape `{"error": {"code": "...", "message": "..."}}`; kiosks show their own
+  wording chosen by `code`, never `message`.
+* `GET /catalogue` and `GET /items/{code}` send an `ETag`; send it back in `If-None-Match` to get
+  `304 Not Modified`. The catalogue's ETag is its `version` in double quotes.
+* `POST /certificates` needs an `Idempotency-Key` header: the same key returns the same
+  certificate, so a kiosk may retry safely.
+"""
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What the request handlers share: the database and the service settings."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    settings: service.Settings
+    public_base_url: str | None
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.central
+    return state
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with _state(request).sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+StateDep = Annotated[AppState, Depends(_state)]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match: `*` or any listed tag equal under weak comparison."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
+def _cached(request: Request, response: Response, etag: str) -> Response | None:
+    """Set the validator headers; a 304 to send instead of the body when the client has it."""
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return None
+
+
+router = APIRouter(prefix=API_PREFIX)
+
+
+@router.get(
+    "/health",
+    tags=["service"],
+    summary="Service health",
+    description="`ok` when the service and its database answer; 503 otherwise.",
+    responses=_errors(503),
+)
+def health(session: SessionDep) -> Health:
+    """Liveness probe that also touches the database."""
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise ApiError(503, "database_unavailable", "the database does not answer") from exc
+    return Health(status="ok", version=__version__)
+
+
+@router.get(
+    "/catalogue",
+    tags=["catalogue"],
+    summary="Service catalogue (服务目录)",
+    description="All categories and their items. Supports `If-None-Match` (304).",
+    response_model=Catalogue,
+    responses={304: {"description": "Not modified: the kiosk's cached copy is current."}},
+)
+def get_catalogue(request: Request, response: Response, session: SessionDep) -> Any:
+    """The catalogue, or 304 when the kiosk's copy is current."""
+    result = service.catalogue(session)
+    not_modified = _cached(request, response, f'"{result.version}"')
+    return result if not_modified is None else not_modified
+
+
+@router.get(
+    "/items/{code}",
+    tags=["catalogue"],
+    summary="Service item with its guide (事项与办事指南)",
+    description="One item with the full 办事指南. Supports `If-None-Match` (304).",
+    response_model=ItemDetail,
+    responses={
+        304: {"description": "Not modified."},
+        **_errors(404, 422),
+    },
+)
+def get_item(code: str, request: Request, response: Response, session: SessionDep) -> Any:
+    """One item's detail, or 404 `item_not_found`."""
+    result = service.item_detail(session, code)
+    etag = f'"{service.content_hash(result.model_dump(mode="json"))[:16]}"'
+    not_modified = _cached(request, response, etag)
+    return result if not_modified is None else not_modified
+
+
+@router.post(
+    "/identity/verify",
+    tags=["identity"],
+    summary="Verify a resident's identity (身份核验)",
+    description=(
+        "Checks the GB 11643 check digit and the reference registry. A verified person gets an "
+        "opaque `person_ref` for later calls from the same kiosk. Malformed input is 422."
+    ),
+    responses=_errors(422),
+)
+def verify_identity(
+    body: IdentityVerifyRequest, session: SessionDep, state: StateDep
+) -> IdentityResult:
+    """Verify an ID number and name; never stores the number in clear."""
+    return service.verify_identity(session, state.settings, body)
+
+
+@router.post(
+    "/certificates",
+    tags=["certificates"],
+    summary="Issue a certificate (出具证明)",
+    description=(
+        "Issues the certificate of a `print` item for a verified person. Requires "
+        "`Idempotency-Key`: a replay with the same key and body returns the same certificate "
+        "(200); the same key with another body is 409."
+    ),
+    status_code=201,
+    responses={
+        200: {"model": Certificate, "description": "Replay of an already issued certificate."},
+        **_errors(400, 404, 409, 422),
+    },
+)
+def issue_certificate(
+    body: CertificateRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    state: StateDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Unique per certificate request, 1-255 printable ASCII characters.",
+        ),
+    ] = None,
+) -> Certificate:
+    """Issue (or replay) a certificate."""
+    if idempotency_key is None:
+        raise ApiError(400, "idempotency_key_missing", "the Idempotency-Key header is required")
+    if not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ApiError(400, "idempotency_key_invalid", "Idempotency-Key: 1-255 printable ASCII")
+    base = state.public_base_url or str(request.base_url)
+    certificate, created = service.issue_certificate(
+        session, state.settings, body, idempotency_key, base
+    )
+    if not created:
+        response.status_code = 200
+    return certificate
+
+
+@router.get(
+    "/certificates/{certificate_no}/verification",
+    tags=["certificates"],
+    summary="Check a certificate (证明核验)",
+    description="For a third party holding a printed certificate: number plus verify code.",
+    responses=_errors(404, 422),
+)
+def verify_certificate(
+    certificate_no: str,
+    session: SessionDep,
+    code: Annotated[str, Query(min_length=1, max_length=16, description="验证码")],
+) -> CertificateVerification:
+    """The public facts of a certificate, or 404 `certificate_not_found`."""
+    return service.verify_certificate(session, certificate_no, code)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    db_url: str = db.DEFAULT_DB_URL,
+    *,
+    seed: bool = True,
+    id_hash_key: bytes | None = None,
+    person_ref_ttl: timedelta = timedelta(minutes=30),
+    public_base_url: str | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> FastAPI:
+    """Build the central service app on `db_url`, with tables created and the seed loaded.
+
+    `id_hash_key` defaults to a key generated once and kept in the database; `public_base_url`
+    is what certificates' verify URLs start with (default: the URL the request came in on);
+    `clock` must return aware datetimes (tests move time with it).
+    """
+    engine = db.make_engine(db_url)
+    db.create_schema(engine)
+    sessions = db.make_sessionmaker(engine)
+    with sessions() as session:
+        key = id_hash_key if id_hash_key is not None else db.id_hash_key(session)
+        if seed:
+            load_seed(session, key=key)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="政务服务自助终端 中心服务 API (Kiosk central service)",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "service", "description": "Health and version."},
+            {"name": "catalogue", "description": "服务目录与办事指南 — catalogue and guides."},
+            {"name": "identity", "description": "身份核验 — identity verification."},
+            {"name": "certificates", "description": "证明打印与核验 — certificates."},
+        ],
+    )
+    app.state.central = AppState(
+        engine=engine,
+        sessions=sessions,
+        settings=service.Settings(id_hash_key=key, person_ref_ttl=person_ref_ttl, clock=clock),
+        public_base_url=public_base_url,
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

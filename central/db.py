@@ -1,0 +1,185 @@
+"""Database of the central service: SQLAlchemy 2.x tables, engine and sessions.
+
+Only portable column types and ORM statements are used, so the same code runs on SQLite (the
+default, a file under ./var or in memory for tests) and on PostgreSQL. No raw ID number is ever
+stored: persons and identity checks hold a keyed hash (see `central.idnumber.keyed_hash`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    make_url,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+DEFAULT_DB_URL = "sqlite:///./var/central.db"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    SQLite drops the offset and hands back naive values while PostgreSQL keeps it; normalising here
+    keeps comparisons (token expiry) correct on both.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the central service stores UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the central service tables."""
+
+
+class Meta(Base):
+    """Key-value settings that belong to one database, e.g. its ID hashing key."""
+
+    __tablename__ = "central_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class CategoryRow(Base):
+    """A catalogue category; rows are kept in sync with the seed file."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    icon: Mapped[str] = mapped_column(String(100))
+
+
+class ItemRow(Base):
+    """A service item (事项) with its guide as a JSON document."""
+
+    __tablename__ = "items"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(300))
+    flow: Mapped[str] = mapped_column(String(16))
+    identity: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(200))
+    guide: Mapped[dict[str, Any]] = mapped_column(JSON)
+    certificate_kind: Mapped[str | None] = mapped_column(String(64))
+    certificate_title: Mapped[str | None] = mapped_column(String(200))
+
+
+class PersonRow(Base):
+    """A person of the reference registry (standing in for the government's own databases)."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_no: Mapped[str] = mapped_column(String(32), unique=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_masked: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(50))
+    records: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IdentityCheckRow(Base):
+    """One identity check, kept for audit. The person_ref token is stored hashed too."""
+
+    __tablename__ = "identity_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kiosk_id: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    verified: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    ref_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ref_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CertificateRow(Base):
+    """An issued certificate with the request it answered, for idempotent replay."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_no: Mapped[str] = mapped_column(String(40), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    verify_code: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+def make_engine(db_url: str) -> Engine:
+    """An engine for `db_url`; SQLite files get their folder created, memory gets one connection."""
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        # Every pooled connection would otherwise see its own empty in-memory database.
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    if not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # Waiting a little for a concurrent writer beats failing with "database is locked".
+    return create_engine(url, connect_args={"timeout": 15})
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables (the reference service has no migrations; its data is re-seedable)."""
+    Base.metadata.create_all(engine)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded values usable after commit (responses are built after it)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def id_hash_key(session: Session) -> bytes:
+    """This database's secret key for hashing ID numbers, created on first use."""
+    row = session.get(Meta, "id_hash_key")
+    if row is None:
+        row = Meta(key="id_hash_key", value=secrets.token_hex(32))
+        session.add(row)
+        session.commit()
+    return bytes.fromhex(row.value)
+
+
+def find_person_by_hash(session: Session, id_hash: str) -> PersonRow | None:
+    """The registry person whose ID number hashes to `id_hash`, if any."""
+    return session.scalars(select(PersonRow).where(PersonRow.id_hash == id_hash)).one_or_none()

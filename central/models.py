@@ -1,0 +1,196 @@
+"""Pydantic models of the central service API: what goes over the wire, with OpenAPI texts.
+
+JSON keys are English; the Chinese label each one stands for (办事指南 fields) is in its description.
+The kiosk keeps its own mirror of these models in `kiosk/central.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Flow = Literal["guide", "lookup", "print", "submit", "ticket"]
+IdentityNeed = Literal["none", "id_card", "id_card_face"]
+VerifyReason = Literal["ok", "not_found", "name_mismatch", "invalid_check_digit"]
+
+ITEM_CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9Xx]$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorBody(_Model):
+    """What went wrong, for a program (`code`) and for a developer reading logs (`message`)."""
+
+    code: str = Field(description="Stable machine-readable code, e.g. `item_not_found`.")
+    message: str = Field(description="Human-readable explanation (developer-facing).")
+
+
+class ErrorResponse(_Model):
+    """Every error response has this shape, whatever the status code."""
+
+    error: ErrorBody
+
+
+class Health(_Model):
+    """Liveness and version of the service."""
+
+    status: Literal["ok"] = Field(
+        description="Always `ok` when the service and its database answer."
+    )
+    version: str = Field(description="Version of the central service.")
+
+
+class ItemSummary(_Model):
+    """A service item (事项) as listed in the catalogue."""
+
+    code: str = Field(description="Stable item code (事项编码), e.g. `shebao.insured-cert`.")
+    name: str = Field(description="事项名称 — item name in Chinese.")
+    name_en: str = Field(description="Item name in English.")
+    flow: Flow = Field(description="Which kiosk flow handles the item.")
+    identity: IdentityNeed = Field(
+        description="Identity the resident must prove first: none, ID card, or ID card plus face."
+    )
+    department: str = Field(description="实施主体 — the department responsible.")
+
+
+class Category(_Model):
+    """A group of items shown together on the kiosk's home screen."""
+
+    code: str = Field(description="Stable category code, e.g. `shebao`.")
+    name: str = Field(description="类别名称 — category name in Chinese.")
+    name_en: str = Field(description="Category name in English.")
+    icon: str = Field(description="Key into the kiosk's icon set.")
+    items: list[ItemSummary]
+
+
+class Catalogue(_Model):
+    """The whole service catalogue (服务目录). `version` is also the ETag, in quotes."""
+
+    version: str = Field(description="Hash of the content; changes whenever anything in it does.")
+    categories: list[Category]
+
+
+class Material(_Model):
+    """One document the resident must bring (申报材料)."""
+
+    name: str = Field(min_length=1, description="材料名称 — name of the document.")
+    copies: int = Field(ge=0, description="份数 — number of copies (0: shown, not kept).")
+    note: str = Field(description="备注 — original or copy, format, who issues it.")
+
+
+class Guide(_Model):
+    """The service guide (办事指南) of an item. Every field is filled for every item."""
+
+    conditions: list[str] = Field(min_length=1, description="受理条件 — who may apply, and when.")
+    materials: list[Material] = Field(min_length=1, description="申报材料 — documents to bring.")
+    steps: list[str] = Field(min_length=1, description="办理流程 — the steps, in order.")
+    time_limit: str = Field(min_length=1, description="承诺时限 — e.g. 即办, 5个工作日.")
+    fees: str = Field(min_length=1, description="收费标准 — e.g. 不收费.")
+    legal_basis: list[str] = Field(min_length=1, description="法定依据 — laws and regulations.")
+    phone: str = Field(min_length=1, description="咨询电话 — enquiry line, e.g. 12333.")
+    location: str = Field(min_length=1, description="办理地点 — where the item is handled.")
+
+    @field_validator("conditions", "steps", "legal_basis")
+    @classmethod
+    def _no_blank_entries(cls, value: list[str]) -> list[str]:
+        if any(not entry.strip() for entry in value):
+            raise ValueError("entries must not be blank")
+        return value
+
+
+class ItemDetail(ItemSummary):
+    """One item with its full guide."""
+
+    category: str = Field(description="Code of the category the item belongs to.")
+    guide: Guide
+    certificate_title: str | None = Field(
+        default=None, description="Title of the certificate a `print` item issues; null otherwise."
+    )
+
+
+class IdentityVerifyRequest(_Model):
+    """An identity check (身份核验) from a kiosk. The ID number is never stored in clear."""
+
+    id_number: str = Field(
+        pattern=ID_NUMBER_PATTERN,
+        description="18-character citizen ID number (GB 11643); a trailing x is read as X.",
+    )
+    name: str = Field(min_length=1, max_length=50, description="Name as printed on the ID card.")
+    kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN, description="The asking kiosk.")
+    method: Literal["id_card"] = Field(description="How the ID was obtained: `id_card` (reader).")
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_birth_date(cls, value: str) -> str:
+        # A number whose birth date cannot exist is malformed input, not a failed check.
+        try:
+            date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        except ValueError:
+            raise ValueError("birth date inside id_number is not a calendar date") from None
+        return value.upper()
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must not be blank")
+        return value
+
+
+class IdentityResult(_Model):
+    """Outcome of an identity check. `person_ref` is an opaque, short-lived token."""
+
+    verified: bool
+    person_ref: str | None = Field(
+        description="Opaque token naming the person in later calls; null unless verified."
+    )
+    reason: VerifyReason = Field(
+        description="`ok`, `not_found` (valid ID, not in the registry), `name_mismatch`, "
+        "`invalid_check_digit` (GB 11643 check digit wrong)."
+    )
+    expires_at: datetime | None = Field(description="When `person_ref` stops being accepted.")
+
+
+class CertificateRequest(_Model):
+    """Issue a certificate (证明) of a `print` item for a verified person."""
+
+    item_code: str = Field(pattern=ITEM_CODE_PATTERN)
+    person_ref: str = Field(min_length=1, max_length=128)
+    kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN)
+
+
+class CertificateLine(_Model):
+    """One labelled line of a certificate's body."""
+
+    label: str
+    value: str
+
+
+class Certificate(_Model):
+    """An issued certificate, ready to print. Personal identifiers in it are masked."""
+
+    certificate_no: str = Field(description="证明编号 — unique certificate number.")
+    item_code: str
+    title: str = Field(description="证明标题, e.g. 社会保险个人参保证明.")
+    issuer: str = Field(description="出具单位 — the issuing department.")
+    holder_name_masked: str = Field(description="Holder's name with middle characters masked.")
+    issued_at: datetime = Field(description="Issue time, Beijing time (UTC+08:00).")
+    lines: list[CertificateLine]
+    verify_code: str = Field(description="验证码 — lets a third party check the certificate.")
+    verify_url: str = Field(description="Where the certificate can be checked (for a QR code).")
+
+
+class CertificateVerification(_Model):
+    """What a third party learns when checking a certificate with its verify code."""
+
+    certificate_no: str
+    title: str
+    issuer: str
+    holder_name_masked: str
+    issued_at: datetime

@@ -1,0 +1,1 @@
+"""Hardware edge: bytes, ports and wire protocols. Knows nothing of kiosk/ or screens/."""

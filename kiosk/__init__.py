@@ -1,0 +1,1 @@
+"""Kiosk core: the appliance brain, importable and testable without Kivy."""

@@ -1,0 +1,533 @@
+"""Typed client of the central service API (`/api/v1`, contract in central/README.md).
+
+The kiosk reaches the central service over HTTP only: this module mirrors the contract in its own
+models and never imports `central`. Every failure surfaces as one of three exceptions, so callers
+(flows, the outbox) decide on the class alone, as with httpx's tree:
+
+    CentralError
+    ├── CentralUnavailable    connect errors, timeouts, 5xx, 429: try again later
+    ├── CentralRejected       4xx: permanent for this request; carries the API error code
+    └── CentralProtocolError  the answer does not match the contract (version skew, a proxy page)
+
+GETs are retried with bounded exponential back-off; `issue_certificate` too, because it carries an
+Idempotency-Key; `verify_identity` only when the request never left the kiosk. Request bodies,
+ID numbers and names never appear in logs or exception messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential_jitter,
+)
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+USER_AGENT = "kiosk-central-client/1"
+
+Flow = Literal["guide", "lookup", "print", "submit", "ticket"]
+IdentityNeed = Literal["none", "id_card", "id_card_face"]
+IdentityReason = Literal["ok", "not_found", "name_mismatch", "invalid_check_digit", "other"]
+KNOWN_FLOWS: frozenset[str] = frozenset(("guide", "lookup", "print", "submit", "ticket"))
+KNOWN_IDENTITIES: frozenset[str] = frozenset(("none", "id_card", "id_card_face"))
+_KNOWN_REASONS = frozenset(("ok", "not_found", "name_mismatch", "invalid_check_digit"))
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class CentralError(Exception):
+    """Base of every failure talking to the central service."""
+
+    retryable: ClassVar[bool] = False
+
+
+class CentralUnavailable(CentralError):
+    """The service could not be reached or is overloaded; the same request may succeed later."""
+
+    retryable: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+        # False only when the connection never opened, so the server cannot have acted on it.
+        self.request_sent = request_sent
+
+
+class CentralRejected(CentralError):
+    """The service refused the request (4xx); repeating it unchanged will not help."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(f"HTTP {status_code} {code}: {message}")
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+class CentralProtocolError(CentralError):
+    """The service answered, but not in the shape the contract promises."""
+
+
+# --- models (mirror of the contract) ----------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    # Strict: "yes" is not a bool and 1 is not a string; the contract says what types to expect.
+    # Unknown fields are ignored so a newer central service can add fields without breaking us.
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+
+class Health(_Wire):
+    """`GET /health`."""
+
+    status: Literal["ok"]
+    version: str
+
+
+class ItemSummary(_Wire):
+    """A service item (事项) as listed in the catalogue."""
+
+    code: str
+    name: str
+    name_en: str
+    flow: Flow
+    identity: IdentityNeed
+    department: str
+
+
+class Category(_Wire):
+    """A catalogue category with its items."""
+
+    code: str
+    name: str
+    name_en: str
+    icon: str
+    items: list[ItemSummary]
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _skip_unknown_kinds(cls, value: Any) -> Any:
+        # A newer service may add flow or identity kinds this kiosk cannot run: hide those items
+        # rather than reject the whole catalogue and leave the kiosk on a stale one.
+        if not isinstance(value, list):
+            return value
+        kept = [
+            item
+            for item in value
+            if not isinstance(item, Mapping)
+            or (item.get("flow") in KNOWN_FLOWS and item.get("identity") in KNOWN_IDENTITIES)
+            or not isinstance(item.get("flow"), str)
+            or not isinstance(item.get("identity"), str)
+        ]
+        if len(kept) < len(value):
+            log.warning("catalogue: skipped %d item(s) of unknown kind", len(value) - len(kept))
+        return kept
+
+
+class Catalogue(_Wire):
+    """`GET /catalogue`. `version` doubles as the ETag."""
+
+    version: str
+    categories: list[Category]
+
+    def items(self) -> list[ItemSummary]:
+        """Every item, in catalogue order."""
+        return [item for category in self.categories for item in category.items]
+
+
+class Material(_Wire):
+    """申报材料 — one document to bring."""
+
+    name: str
+    copies: int
+    note: str
+
+
+class Guide(_Wire):
+    """办事指南 — the service guide of an item."""
+
+    conditions: list[str]  # 受理条件
+    materials: list[Material]  # 申报材料
+    steps: list[str]  # 办理流程
+    time_limit: str  # 承诺时限
+    fees: str  # 收费标准
+    legal_basis: list[str]  # 法定依据
+    phone: str  # 咨询电话
+    location: str  # 办理地点
+
+
+class ItemDetail(ItemSummary):
+    """`GET /items/{code}`: an item with its guide."""
+
+    category: str
+    guide: Guide
+    certificate_title: str | None = None
+
+    # The guide's fields, readable straight off the item as well (views list them by name).
+    @property
+    def conditions(self) -> list[str]:
+        """受理条件."""
+        return self.guide.conditions
+
+    @property
+    def materials(self) -> list[Material]:
+        """申报材料."""
+        return self.guide.materials
+
+    @property
+    def steps(self) -> list[str]:
+        """办理流程."""
+        return self.guide.steps
+
+    @property
+    def time_limit(self) -> str:
+        """承诺时限."""
+        return self.guide.time_limit
+
+    @property
+    def fees(self) -> str:
+        """收费标准."""
+        return self.guide.fees
+
+    @property
+    def legal_basis(self) -> list[str]:
+        """法定依据."""
+        return self.guide.legal_basis
+
+    @property
+    def phone(self) -> str:
+        """咨询电话."""
+        return self.guide.phone
+
+    @property
+    def location(self) -> str:
+        """办理地点."""
+        return self.guide.location
+
+
+class IdentityResult(_Wire):
+    """`POST /identity/verify`. `person_ref` is opaque and short-lived."""
+
+    verified: bool
+    person_ref: str | None
+    reason: IdentityReason
+    expires_at: AwareDatetime | None = None
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _unknown_reason(cls, value: Any) -> Any:
+        return "other" if isinstance(value, str) and value not in _KNOWN_REASONS else value
+
+    @model_validator(mode="after")
+    def _ref_iff_verified(self) -> IdentityResult:
+        if self.verified != bool(self.person_ref):
+            raise ValueError("person_ref must be present exactly when verified")
+        return self
+
+
+class CertificateLine(_Wire):
+    """One labelled line of a certificate."""
+
+    label: str
+    value: str
+
+
+class Certificate(_Wire):
+    """`POST /certificates`: a certificate ready to print (identifiers already masked)."""
+
+    certificate_no: str
+    item_code: str
+    title: str
+    issuer: str
+    holder_name_masked: str
+    issued_at: AwareDatetime
+    lines: list[CertificateLine]
+    verify_code: str
+    verify_url: str
+
+
+class _ErrorBody(_Wire):
+    code: str
+    message: str
+
+
+class _ErrorResponse(_Wire):
+    error: _ErrorBody
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+# --- retry policy -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential back-off: at most `attempts` tries, none started after `total` s."""
+
+    attempts: int = 4
+    initial: float = 0.25
+    maximum: float = 2.0
+    total: float = 8.0
+
+
+DEFAULT_RETRY = RetryPolicy()
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _describe(exc: ValidationError) -> str:
+    # Locations and messages only: the offending values may be personal data.
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False)[:3]:
+        location = ".".join(str(part) for part in error["loc"]) or "(root)"
+        parts.append(f"{location}: {error['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+# --- the client -------------------------------------------------------------------------------
+
+
+class CentralClient:
+    """Synchronous client of the central service; safe to share between worker threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        kiosk_id: str,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        if not kiosk_id:
+            raise ValueError("kiosk_id must not be empty")
+        root = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=root if root.endswith(API_PREFIX) else root + API_PREFIX,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+        self.kiosk_id = kiosk_id
+        self.retry = retry
+        self._catalogue: Catalogue | None = None
+        self._outage = False
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> CentralClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- API methods ---
+
+    def health(self) -> Health:
+        """The service's status and version."""
+        return self._parse(self._request("GET", "/health"), Health, "health")
+
+    def catalogue(self, known: Catalogue | None = None) -> Catalogue:
+        """The catalogue, revalidated with its ETag against `known` or the last one fetched."""
+        cached = known or self._catalogue
+        headers = {"If-None-Match": f'"{cached.version}"'} if cached else None
+        response = self._request("GET", "/catalogue", headers=headers)
+        if response.status_code == 304:
+            if cached is None:
+                raise CentralProtocolError("catalogue: 304 Not Modified to an unconditional GET")
+            result = cached
+        else:
+            result = self._parse(response, Catalogue, "catalogue")
+        self._catalogue = result
+        return result
+
+    def item(self, code: str) -> ItemDetail:
+        """One item with its full guide (办事指南)."""
+        path = f"/items/{quote(code, safe='')}"
+        return self._parse(self._request("GET", path), ItemDetail, "item")
+
+    def verify_identity(self, id_number: str, name: str) -> IdentityResult:
+        """Check an ID number and name; a verified result carries the `person_ref` to use next."""
+        body = {
+            "id_number": id_number,
+            "name": name,
+            "kiosk_id": self.kiosk_id,
+            "method": "id_card",
+        }
+        # No Idempotency-Key here, so only retry what the server cannot have seen, or was told
+        # to come back for (429 means the request was not processed).
+        response = self._request(
+            "POST",
+            "/identity/verify",
+            json_body=body,
+            retry_when=lambda exc: not exc.request_sent or exc.status_code == 429,
+        )
+        return self._parse(response, IdentityResult, "identity/verify")
+
+    def issue_certificate(
+        self, item_code: str, person_ref: str, idempotency_key: str
+    ) -> Certificate:
+        """Issue the certificate of a print item; retries are safe thanks to the key."""
+        if not idempotency_key:
+            raise ValueError("idempotency_key must not be empty")
+        body = {"item_code": item_code, "person_ref": person_ref, "kiosk_id": self.kiosk_id}
+        response = self._request(
+            "POST",
+            "/certificates",
+            json_body=body,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        if response.status_code not in (200, 201):
+            raise CentralProtocolError(f"certificates: unexpected HTTP {response.status_code}")
+        return self._parse(response, Certificate, "certificates")
+
+    # --- plumbing ---
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        retry_when: Callable[[CentralUnavailable], bool] = lambda _exc: True,
+    ) -> httpx.Response:
+        policy = self.retry
+
+        def should_retry(exc: BaseException) -> bool:
+            if not isinstance(exc, CentralUnavailable) or not retry_when(exc):
+                return False
+            # A server asking for a longer pause than we would wait is honoured by giving up.
+            return exc.retry_after is None or exc.retry_after <= policy.maximum
+
+        backoff = wait_exponential_jitter(
+            multiplier=policy.initial, max=policy.maximum, jitter=policy.initial
+        )
+
+        def wait(state: RetryCallState) -> float:
+            delay = backoff(state)
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, CentralUnavailable) and exc.retry_after is not None:
+                delay = max(delay, exc.retry_after)
+            return delay
+
+        retrying = Retrying(
+            stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.total),
+            wait=wait,
+            retry=retry_if_exception(should_retry),
+            before_sleep=lambda state: log.debug(
+                "%s %s failed (attempt %d), retrying", method, path, state.attempt_number
+            ),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._attempt, method, path, json_body, headers)
+        except CentralUnavailable as exc:
+            if not self._outage:
+                self._outage = True
+                log.warning("central service unavailable (%s %s): %s", method, path, exc)
+            raise
+        if self._outage:
+            self._outage = False
+            log.info("central service reachable again")
+        return response
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        json_body: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, json=json_body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise CentralUnavailable(
+                f"cannot connect: {type(exc).__name__}", request_sent=False
+            ) from exc
+        except httpx.TransportError as exc:
+            raise CentralUnavailable(f"transport failed: {type(exc).__name__}") from exc
+        except httpx.RequestError as exc:
+            raise CentralProtocolError(
+                f"{method} {path}: unreadable response: {type(exc).__name__}"
+            ) from exc
+        status = response.status_code
+        if 200 <= status < 300 or status == 304:
+            return response
+        if status == 429 or 500 <= status < 600:
+            raise CentralUnavailable(
+                f"HTTP {status}",
+                status_code=status,
+                retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if 400 <= status < 500:
+            raise self._rejection(response)
+        raise CentralProtocolError(f"{method} {path}: unexpected HTTP {status}")
+
+    @staticmethod
+    def _rejection(response: httpx.Response) -> CentralRejected:
+        try:
+            error = _ErrorResponse.model_validate_json(response.content).error
+        except ValidationError:
+            # A 4xx from something in between (proxy, wrong base URL) is still a refusal.
+            reason = response.reason_phrase or "client error"
+            return CentralRejected(response.status_code, f"http_{response.status_code}", reason)
+        return CentralRejected(response.status_code, error.code, error.message)
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[M], what: str) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            if any(error["type"] == "json_invalid" for error in exc.errors()):
+                content_type = response.headers.get("content-type", "none")
+                message = f"HTTP {response.status_code} body is not JSON ({content_type})"
+            else:
+                message = f"response does not match the contract: {_describe(exc)}"
+            raise CentralProtocolError(f"{what}: {message}") from None

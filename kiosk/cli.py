@@ -1,0 +1,86 @@
+"""`kiosk run | central | diag ...`: the command line of the appliance."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from kiosk.config import ConfigError, load_config
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from kiosk.runtime import run_kiosk
+
+    config = load_config(args.config)
+    return run_kiosk(
+        config,
+        headless=args.headless,
+        windowed=args.windowed,
+        exit_after_first_frame=args.exit_after_first_frame,
+    )
+
+
+def _cmd_central(args: argparse.Namespace) -> int:
+    from central.server import serve
+
+    serve(args.host, args.port, args.db)
+    return 0
+
+
+def _add_diag(subparsers: argparse._SubParsersAction) -> None:
+    from kiosk import diag_idcard, diag_printer
+
+    diag = subparsers.add_parser("diag", help="technician's diagnostics (devices, self-tests)")
+    diag_sub = diag.add_subparsers(dest="diag_command", required=True, metavar="COMMAND")
+    diag_idcard.add_parser(diag_sub)
+    diag_printer.add_parser(diag_sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `kiosk` command."""
+    parser = argparse.ArgumentParser(prog="kiosk", description="自助服务终端 self-service kiosk")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="start the kiosk (default: simulated devices + local service)")
+    run.add_argument("--config", help="YAML configuration (default: config/default.yaml)")
+    run.add_argument("--headless", action="store_true", help="no screen: run the core loop only")
+    run.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
+    run.add_argument(
+        "--exit-after-first-frame", action="store_true", help="quit once the start screen is drawn"
+    )
+    run.set_defaults(func=_cmd_run)
+
+    central = sub.add_parser("central", help="serve the reference central service")
+    central.add_argument("--host", default="127.0.0.1")
+    central.add_argument("--port", type=int, default=8800)
+    central.add_argument("--db", default="sqlite:///var/central.db", help="SQLAlchemy database URL")
+    central.set_defaults(func=_cmd_central)
+
+    _add_diag(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kiosk` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    func = getattr(args, "func", None)
+    if func is None:  # a diag subcommand registers `run`
+        func = args.run
+    try:
+        return int(func(args) or 0)
+    except ConfigError as exc:
+        print(f"配置错误 / configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

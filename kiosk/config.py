@@ -1,0 +1,136 @@
+"""Typed, validated configuration: one YAML file, checked at start, errors name the bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from drivers.url import DeviceUrlError, parse_device_url
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "default.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_device_url(value: str) -> str:
+    try:
+        parse_device_url(value)
+    except DeviceUrlError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class DeviceConfig(_Strict):
+    """One device: where it is, and whether the kiosk needs it."""
+
+    url: str
+    enabled: bool = True
+    baud: int | None = Field(default=None, gt=0)
+    timeout_s: float = Field(default=3.0, gt=0)
+
+    _url_ok = field_validator("url")(_check_device_url)
+
+
+class DevicesConfig(_Strict):
+    idcard: DeviceConfig = DeviceConfig(url="sim://")
+    receipt_printer: DeviceConfig = DeviceConfig(url="sim://")
+
+
+class CentralConfig(_Strict):
+    """`embedded` starts the reference central service on loopback; otherwise an http(s) URL."""
+
+    url: str = "embedded"
+    timeout_s: float = Field(default=5.0, gt=0)
+    embedded_db: str = "sqlite:///var/central.db"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value != "embedded" and not value.startswith(("http://", "https://")):
+            raise ValueError("must be 'embedded' or an http(s):// URL")
+        return value
+
+
+class TimeoutsConfig(_Strict):
+    """Seconds of inactivity before a screen returns to the start and wipes the session."""
+
+    default_s: float = Field(default=90, gt=0)
+    await_card_s: float = Field(default=60, gt=0)
+    guide_s: float = Field(default=180, gt=0)
+    rating_s: float = Field(default=45, gt=0)
+    thanks_s: float = Field(default=8, gt=0)
+    warning_s: float = Field(default=15, ge=0)
+
+
+class UiConfig(_Strict):
+    language: Literal["zh_CN", "en"] = "zh_CN"
+    large_text: bool = False
+    fullscreen: bool = True
+    width: int = Field(default=1080, gt=0)
+    height: int = Field(default=1920, gt=0)
+    timeouts: TimeoutsConfig = TimeoutsConfig()
+
+
+class StoreConfig(_Strict):
+    url: str = "sqlite:///var/kiosk.db"
+    outbox_key_file: str = "var/outbox.key"
+
+
+class KioskConfig(_Strict):
+    """The whole configuration of one kiosk."""
+
+    kiosk_id: str = Field(default="KIOSK-DEV-001", min_length=1, max_length=64)
+    site_name: str = "政务服务中心 自助办理区"
+    central: CentralConfig = CentralConfig()
+    devices: DevicesConfig = DevicesConfig()
+    ui: UiConfig = UiConfig()
+    store: StoreConfig = StoreConfig()
+
+
+def _format_errors(source: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{source}: {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, source: str = "config") -> KioskConfig:
+    """Validate already-loaded configuration data."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(data).__name__}")
+    try:
+        return KioskConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(source, exc)) from None
+
+
+def load_config(path: str | Path | None = None) -> KioskConfig:
+    """Load a YAML config file, or the packaged default when `path` is None."""
+    if path is None:
+        text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+        source = str(DEFAULT_CONFIG_PATH)
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        source = str(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    return parse_config(data, source)

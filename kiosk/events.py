@@ -1,0 +1,87 @@
+"""Everything that happens is a small frozen event on one queue, consumed by the machine's thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Intent(StrEnum):
+    """What a resident's touch means; screens send these and nothing else."""
+
+    START = "start"
+    BACK = "back"
+    HOME = "home"
+    PICK_CATEGORY = "pick_category"
+    PICK_ITEM = "pick_item"
+    PRINT = "print"
+    RATE = "rate"
+    SKIP = "skip"
+    MORE_TIME = "more_time"
+    TOGGLE_LARGE_TEXT = "toggle_large_text"
+    TOGGLE_LANGUAGE = "toggle_language"
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A resident's intent from a screen, with its argument (a category or item code, a rating)."""
+
+    intent: Intent
+    arg: str | None = None
+
+
+@dataclass(frozen=True, repr=False)
+class CardRead:
+    """The ID card reader read a card. `record` is personal data: never log this event."""
+
+    record: Any
+
+    def __repr__(self) -> str:
+        return "CardRead(<redacted>)"
+
+
+@dataclass(frozen=True)
+class CardReadFailed:
+    """The reader saw a card but could not read it; `reason` is safe to show and log."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passed; the machine checks its inactivity timeout."""
+
+
+@dataclass(frozen=True, repr=False)
+class TaskDone:
+    """A background task (API call, print job) finished."""
+
+    task: str
+    token: int
+    result: Any = None
+
+    def __repr__(self) -> str:
+        return f"TaskDone({self.task!r}, token={self.token})"
+
+
+@dataclass(frozen=True)
+class TaskFailed:
+    """A background task failed; `message` is a safe, user-presentable reason."""
+
+    task: str
+    token: int
+    message: str
+    retryable: bool = False
+
+
+@dataclass(frozen=True)
+class DeviceChanged:
+    """A device's state changed (online, offline, paper low, ...)."""
+
+    device: str
+    state: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+Event = Touch | CardRead | CardReadFailed | Tick | TaskDone | TaskFailed | DeviceChanged

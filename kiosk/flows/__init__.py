@@ -1,0 +1,1 @@
+"""One module per flow kind; each does its slow work off the machine's thread."""

@@ -1,0 +1,158 @@
+"""Assembling a running kiosk from its configuration: service, devices, store, core, screens.
+
+`sim://` devices and the `embedded` central service are started here, on loopback and ptys, so the
+embedded default runs on a laptop exactly as it would in a hall, real protocols included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.central import CentralClient
+from kiosk.clock import SystemClock
+from kiosk.config import PROJECT_ROOT, KioskConfig
+from kiosk.core import KioskCore, Services
+from kiosk.devices import IdCardPoller
+from kiosk.events import Tick
+from kiosk.outbox import Outbox, load_or_create_key
+from kiosk.simulation import SimulatedHall
+from kiosk.store import open_store
+
+log = logging.getLogger(__name__)
+FRONT_END = "screens.runner"
+
+
+@dataclass
+class Runtime:
+    """Everything a running kiosk holds, so it can be stopped in order."""
+
+    core: KioskCore
+    closers: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                close()
+
+
+def _var_path(value: str) -> str:
+    """Relative state paths live under $KIOSK_HOME, or the project directory by default."""
+    path = Path(value)
+    home = Path(os.environ.get("KIOSK_HOME") or PROJECT_ROOT)
+    return str(path if path.is_absolute() else home / path)
+
+
+def _sqlite_url(url: str) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + _var_path(url[len(prefix) :])
+    return url
+
+
+@contextlib.contextmanager
+def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
+    """Start the service, the simulators, the store and the core; stop them all on exit."""
+    clock = SystemClock()
+    closers: list[Any] = []
+    try:
+        central_url = config.central.url
+        if central_url == "embedded":
+            from central.server import start_background
+
+            server = start_background(db_url=_sqlite_url(config.central.embedded_db))
+            closers.append(server.stop)
+            central_url = server.base_url
+            log.info("reference central service on %s", central_url)
+
+        hall = SimulatedHall(config, receipts_dir=_var_path("var/receipts"))
+        closers.append(hall.stop)
+        idcard_url, printer_url = hall.start()
+
+        store = open_store(_sqlite_url(config.store.url), clock.now)
+        closers.append(store.close)
+        outbox = Outbox(store, load_or_create_key(_var_path(config.store.outbox_key_file)))
+
+        from drivers.printer import ReceiptPrinter
+
+        central = CentralClient(
+            central_url, timeout=config.central.timeout_s, kiosk_id=config.kiosk_id
+        )
+        closers.append(central.close)
+        services = Services(
+            central=central,
+            printer=ReceiptPrinter(printer_url),
+            journal=store,
+            outbox=outbox,
+        )
+        core = KioskCore(config, services, clock)
+        closers.append(core.stop)
+        hall.attach(core)
+
+        poller = IdCardPoller(
+            idcard_url,
+            core.post,
+            baud=config.devices.idcard.baud or 115200,
+            timeout_s=config.devices.idcard.timeout_s,
+        )
+        poller.start()
+        closers.append(poller.stop)
+        core.start()
+        yield Runtime(core, closers)
+    finally:
+        for close in reversed(closers):
+            with contextlib.suppress(Exception):
+                close()
+
+
+def run_headless(core: KioskCore, stop: threading.Event) -> None:
+    """The machine's loop without a screen: pump events, tick once a second."""
+    next_tick = 0.0
+    while not stop.is_set():
+        now = time.monotonic()
+        if now >= next_tick:
+            core.post(Tick())
+            next_tick = now + 1.0
+        core.pump()
+        stop.wait(0.02)
+
+
+def run_kiosk(
+    config: KioskConfig,
+    *,
+    headless: bool = False,
+    windowed: bool = False,
+    exit_after_first_frame: bool = False,
+) -> int:
+    """`kiosk run`: the whole appliance until it is closed."""
+    front_end = None
+    if not headless:
+        # The front end is picked by name at run time (as Electrum picks its GUI), so the core
+        # never imports the screens above it.
+        front_end = importlib.import_module(FRONT_END)
+        front_end.ensure_display()
+    with build_runtime(config) as runtime:
+        if headless:
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                run_headless(runtime.core, stop)
+            except KeyboardInterrupt:
+                pass
+            return 0
+        assert front_end is not None
+        return int(front_end.run_app(
+            runtime.core,
+            fullscreen=config.ui.fullscreen and not windowed,
+            size=(config.ui.width, config.ui.height),
+            exit_after_first_frame=exit_after_first_frame,
+        ))

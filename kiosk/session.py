@@ -1,0 +1,64 @@
+"""One resident's session: everything personal lives here, and only until `wipe()`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(repr=False)
+class Identity:
+    """Who the resident is, as read from the card. Personal data: never logged, never stored."""
+
+    name: str
+    id_number: str
+    sex: str
+    birth_date: date | None
+    person_ref: str | None = None
+
+    def __repr__(self) -> str:
+        return "Identity(<redacted>)"
+
+
+@dataclass
+class Preferences:
+    """How this resident wants the screen; reset for the next resident."""
+
+    large_text: bool = False
+    language: str = "zh_CN"
+
+
+@dataclass
+class Session:
+    """The state of one resident's visit, owned by the machine's thread."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    identity: Identity | None = None
+    category: str | None = None
+    item_code: str | None = None
+    item: Any = None
+    certificate: Any = None
+    receipt_png: str | None = None
+    rating: int | None = None
+    notice: str | None = None
+    prefs: Preferences = field(default_factory=Preferences)
+    pending: dict[str, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"Session(id={self.id[:8]}, identified={self.identity is not None})"
+
+    def wipe(self, defaults: Preferences) -> None:
+        """Forget everything about this resident and start a fresh, anonymous session."""
+        self.identity = None
+        self.item = None
+        self.certificate = None
+        self.receipt_png = None
+        self.category = None
+        self.item_code = None
+        self.rating = None
+        self.notice = None
+        self.pending.clear()
+        self.prefs = Preferences(defaults.large_text, defaults.language)
+        self.id = uuid.uuid4().hex

@@ -1,0 +1,1 @@
+"""Kivy views: thin screens that render view models and turn touches into intents."""

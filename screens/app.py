@@ -1,0 +1,211 @@
+"""The Kivy app: common chrome around one screen per state family, driven by the core's view.
+
+The app pumps the core on Kivy's main thread, posts a Tick each second, and renders each new view
+model: header, notice, the state's screen, footer actions and the countdown overlay.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.properties import NumericProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.events import Intent, Tick
+from kiosk.views import ViewModel
+from screens import pictures, theme  # noqa: F401  (pictures registers the drawn widgets for .kv)
+from screens.attract import AttractScreen
+from screens.await_card import AwaitCardScreen
+from screens.base import KioskScreen
+from screens.busy import BusyScreen
+from screens.chrome import CountdownOverlay, Footer, Header, NoticeBanner
+from screens.guide import GuideScreen
+from screens.menu import MenuScreen
+from screens.rating import RatingScreen
+from screens.thanks import ThanksScreen
+from screens.widgets import set_shown
+
+PUMP_INTERVAL_S = 1 / 30
+TICK_INTERVAL_S = 1.0
+
+# Machine state -> screen. States not listed (and any view that says busy) use the busy screen.
+STATE_SCREENS = {
+    "attract": "attract",
+    "await_card": "await_card",
+    "categories": "menu",
+    "items": "menu",
+    "guide": "guide",
+    "rating": "rating",
+    "thanks": "thanks",
+}
+SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
+    "attract": AttractScreen,
+    "await_card": AwaitCardScreen,
+    "busy": BusyScreen,
+    "menu": MenuScreen,
+    "guide": GuideScreen,
+    "rating": RatingScreen,
+    "thanks": ThanksScreen,
+}
+# Stopgap until the view model carries the countdown's button (see screens/README note in the
+# report): the only words the screens supply themselves.
+_MORE_TIME_FALLBACK = {"zh_CN": "继续办理", "en": "More time"}
+# On these screens the countdown is part of the content, not a warning over it.
+_NO_OVERLAY = {"thanks", "attract"}
+
+
+def screen_for(view: ViewModel) -> str:
+    """The name of the screen that renders `view`."""
+    if view.busy:
+        return "busy"
+    return STATE_SCREENS.get(view.state, "busy")
+
+
+def more_time_label(view: ViewModel) -> str:
+    """The label of the countdown overlay's button."""
+    option = getattr(view, "countdown_action", None)
+    if option is not None:
+        return str(option.label)
+    return _MORE_TIME_FALLBACK.get(view.language, _MORE_TIME_FALLBACK["zh_CN"])
+
+
+def _content(view: ViewModel) -> ViewModel:
+    """`view` without the countdown, to tell a real change from a clock tick."""
+    return dataclasses.replace(view, seconds_left=None, countdown_text="")
+
+
+class KioskApp(App):
+    """Renders a `KioskCore`'s view models; touches go back as `core.touch(...)`."""
+
+    # Size properties the .kv rules bind to; recomputed for the window and for large text.
+    text_scale = NumericProperty(1.0)
+    touch_h = NumericProperty(theme.LAYOUT_SIZES["touch_h"])
+    tile_h = NumericProperty(theme.LAYOUT_SIZES["tile_h"])
+    pad = NumericProperty(theme.LAYOUT_SIZES["pad"])
+    gap = NumericProperty(theme.LAYOUT_SIZES["gap"])
+    radius = NumericProperty(theme.LAYOUT_SIZES["radius"])
+
+    def __init__(
+        self,
+        core: Any,
+        *,
+        fullscreen: bool,
+        size: tuple[int, int] = theme.REFERENCE_SIZE,
+        on_first_frame: Callable[[float], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.title = "自助服务终端"
+        self.core = core
+        self.fullscreen = fullscreen
+        self.window_size = size
+        self.on_first_frame = on_first_frame
+        self.view: ViewModel | None = None
+        self._shown: dict[str, ViewModel] = {}
+        self._events: list[Any] = []
+        self._stopped = False
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def build(self) -> FloatLayout:
+        """The widget tree: chrome around a screen manager, and the countdown overlay on top."""
+        if not self.fullscreen and tuple(Window.size) != tuple(self.window_size):
+            Window.size = self.window_size
+        Window.clearcolor = theme.BACKGROUND
+        self._apply_sizes(large_text=False)
+        root = FloatLayout()
+        column = BoxLayout(orientation="vertical")
+        self.header = Header()
+        self.notice = NoticeBanner()
+        self.manager = ScreenManager(transition=NoTransition())
+        for name, cls in SCREEN_CLASSES.items():
+            self.manager.add_widget(cls(name=name, send=self.send))
+        self.footer = Footer()
+        for widget in (self.header, self.manager, self.footer):
+            column.add_widget(widget)
+        root.add_widget(column)
+        self.column = column
+        self.overlay = CountdownOverlay(send=self.send)
+        self.root_layout = root
+        self.render(self.core.view())
+        return root
+
+    def on_start(self) -> None:
+        self.core.add_listener(self.render)
+        self._events = [
+            Clock.schedule_interval(lambda _dt: self.core.pump(), PUMP_INTERVAL_S),
+            Clock.schedule_interval(lambda _dt: self.core.post(Tick()), TICK_INTERVAL_S),
+            Clock.schedule_interval(lambda _dt: self._update_clock(), TICK_INTERVAL_S),
+        ]
+        Window.bind(size=lambda *_: self._apply_sizes(self._large_text()))
+        if self.on_first_frame is not None:
+            Window.bind(on_flip=self._first_flip)
+
+    def on_stop(self) -> None:
+        self._stopped = True
+        for event in self._events:
+            event.cancel()
+
+    def _first_flip(self, *_: object) -> None:
+        # on_flip handlers run after the frame is drawn, just before it is swapped onto the screen.
+        Window.unbind(on_flip=self._first_flip)
+        t = time.monotonic()
+        hook = self.on_first_frame
+        if hook is not None:
+            Clock.schedule_once(lambda _dt: hook(t), 0)
+
+    # ---- acting and rendering ----------------------------------------------------------------
+
+    def send(self, intent: Intent, arg: str | None = None) -> None:
+        """What every button calls: tell the core, and let the next pump render the result."""
+        self.core.touch(intent, arg)
+
+    def render(self, view: ViewModel) -> None:
+        """Show `view`: the core's listener, called on this thread after each pump."""
+        if self._stopped:
+            return
+        previous, self.view = self.view, view
+        if previous is None or previous.large_text != view.large_text:
+            self._apply_sizes(view.large_text)
+        name = screen_for(view)
+        screen: KioskScreen = self.manager.get_screen(name)
+        content = _content(view)
+        if self._shown.get(name) != content:
+            screen.show(view)
+            self._shown = {name: content}  # other screens re-render when next shown
+        screen.tick(view)
+        if self.manager.current != name:
+            self.manager.current = name
+        self.header.show(view, with_title=not screen.own_title)
+        self._update_clock()
+        self.notice.text = view.notice
+        set_shown(self.notice, self.column, bool(view.notice), index=2)
+        self.footer.show(view.actions, self.send)
+        self._show_countdown(view)
+
+    def _show_countdown(self, view: ViewModel) -> None:
+        warn = view.seconds_left is not None and view.state not in _NO_OVERLAY
+        if warn:
+            self.overlay.text = view.countdown_text
+            self.overlay.button_text = more_time_label(view)
+        set_shown(self.overlay, self.root_layout, warn)
+
+    def _update_clock(self) -> None:
+        self.header.clock_text = f"{self.core.clock.now():%Y-%m-%d  %H:%M}"
+
+    def _large_text(self) -> bool:
+        return bool(self.view and self.view.large_text)
+
+    def _apply_sizes(self, large_text: bool) -> None:
+        width, height = Window.size
+        self.text_scale = theme.text_scale(width, height, large_text)
+        for name, value in theme.layout_sizes(width, height, large_text).items():
+            setattr(self, name, value)

@@ -1,0 +1,159 @@
+"""Shared widgets: big buttons and tiles, wrapping labels, and the spinner.
+
+Look and size live in widgets.kv (bound to the app's size properties); colour choices that depend
+on a widget's state are made here, so the .kv files stay free of logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.clock import Clock
+from kivy.properties import (
+    ColorProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    OptionProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from kiosk.events import Intent
+from kiosk.views import Option
+from screens import theme
+from screens.kv import load_kv
+
+Send = Callable[[Intent, str | None], None]
+
+# (background, pressed background, text, border) per button style.
+_STYLES = {
+    "primary": (theme.BLUE, theme.BLUE_DARK, theme.TEXT_ON_BLUE, theme.BLUE_DARK),
+    "secondary": (theme.SURFACE, theme.PRESSED, theme.BLUE_DARK, theme.BLUE),
+    "quiet": (theme.BLUE_PALE, theme.PRESSED, theme.BLUE_DARK, theme.BORDER),
+}
+
+
+class WrapLabel(Label):
+    """A label that wraps to its width and is as tall as its text; `role` picks its font size."""
+
+    role = OptionProperty("body", options=list(theme.FONT_SIZES))
+
+
+class KButton(ButtonBehavior, Label):
+    """A large, rounded, high-contrast button carrying an intent and its argument."""
+
+    style = OptionProperty("secondary", options=list(_STYLES))
+    role = OptionProperty("button", options=list(theme.FONT_SIZES))
+    size_factor = NumericProperty(1.0)  # height as a multiple of the standard touch target
+    intent = ObjectProperty(None, allownone=True)
+    arg = ObjectProperty(None, allownone=True)
+    bg = ColorProperty(theme.SURFACE)
+    border_colour = ColorProperty(theme.BLUE)
+    fg = ColorProperty(theme.BLUE_DARK)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._apply_style()
+
+    def on_style(self, *_: object) -> None:
+        self._apply_style()
+
+    def on_state(self, *_: object) -> None:
+        self._apply_style()
+
+    def _apply_style(self) -> None:
+        normal, pressed, text, border = _STYLES[self.style]
+        self.bg = pressed if self.state == "down" else normal
+        self.fg = text
+        self.border_colour = border
+
+
+class Tile(ButtonBehavior, BoxLayout):
+    """A menu tile: a large label and a smaller line under it."""
+
+    label = StringProperty("")
+    sublabel = StringProperty("")
+    intent = ObjectProperty(None, allownone=True)
+    arg = ObjectProperty(None, allownone=True)
+    bg = ColorProperty(theme.SURFACE)
+
+    def on_state(self, *_: object) -> None:
+        self.bg = theme.PRESSED if self.state == "down" else theme.SURFACE
+
+
+def bind_send(widget: KButton | Tile, send: Send) -> None:
+    """Make a released button send its intent (a release, so a finger can slide off to cancel)."""
+    widget.bind(on_release=lambda w: send(w.intent, w.arg))
+
+
+def option_button(option: Option, send: Send, style: str | None = None, **props) -> KButton:
+    """A button for one view-model option; `props` set KButton properties (role, size_factor)."""
+    button = KButton(
+        text=option.label,
+        intent=option.intent,
+        arg=option.arg,
+        style=style or ("primary" if option.primary else "secondary"),
+        **props,
+    )
+    bind_send(button, send)
+    return button
+
+
+def option_tile(option: Option, send: Send) -> Tile:
+    """A menu tile for one view-model option."""
+    tile = Tile(label=option.label, sublabel=option.sublabel, intent=option.intent, arg=option.arg)
+    bind_send(tile, send)
+    return tile
+
+
+def set_shown(widget: Widget, parent: Widget, visible: bool, index: int = 0) -> None:
+    """Put `widget` into `parent` (at Kivy child `index`) or take it out.
+
+    Taking out rather than hiding, because a hidden widget still takes its space in a layout.
+    """
+    if visible and widget.parent is None:
+        parent.add_widget(widget, index=index)
+    elif not visible and widget.parent is not None:
+        widget.parent.remove_widget(widget)
+
+
+class BusySpinner(Widget):
+    """A turning arc: something is happening, without words or motion sickness."""
+
+    angle = NumericProperty(0)
+    arc = ListProperty([0, 0, 0, 0, 270])
+    _event = None
+
+    def start(self) -> None:
+        """Begin turning (when the screen is shown)."""
+        if self._event is None:
+            self._event = Clock.schedule_interval(self._turn, 1 / 30)
+
+    def stop(self) -> None:
+        """Stop turning (when the screen is hidden), so a hidden spinner costs no frames."""
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+
+    def _turn(self, dt: float) -> None:
+        self.angle = (self.angle + 240 * dt) % 360
+
+    def on_angle(self, *_: object) -> None:
+        self._update_arc()
+
+    def on_size(self, *_: object) -> None:
+        self._update_arc()
+
+    def on_pos(self, *_: object) -> None:
+        self._update_arc()
+
+    def _update_arc(self) -> None:
+        radius = min(self.width, self.height) / 2 - 12
+        self.arc = [self.center_x, self.center_y, max(radius, 1), self.angle, self.angle + 270]
+
+
+load_kv(__file__)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the kiosk and its tests need, only those that are missing.
+set -euo pipefail
+packages=(
+  python3-venv           # the project's virtualenv
+  xvfb xauth             # a virtual screen for Kivy when there is no display
+  libgl1 libgl1-mesa-dri libegl1 libmtdev1 libxrender1 libxi6  # what Kivy's SDL2 window needs
+  fonts-noto-cjk fonts-wqy-microhei  # Chinese fonts (Noto has rare name characters)
+  libzbar0               # QR decoding (pyzbar)
+  socat                  # pty pairs for serial simulators
+  swig libpcsclite-dev pcscd  # pyscard builds against PC/SC lite
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing Debian packages: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

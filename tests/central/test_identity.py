@@ -1,0 +1,167 @@
+"""Identity verification: registry match, wrong name, check digit, malformed input, no clear IDs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from central.db import IdentityCheckRow, PersonRow
+from central.idnumber import check_digit, has_valid_check_digit, mask_id_number, mask_name
+from central.server import RunningServer
+from tests.central.helpers import KIOSK, PERSONS, WANG, assert_error, verify
+
+
+@pytest.mark.parametrize("person", PERSONS, ids=[p["person_no"] for p in PERSONS])
+def test_every_seed_person_verifies(http: httpx.Client, person: dict[str, Any]) -> None:
+    response = verify(http, person)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["verified"] is True
+    assert body["reason"] == "ok"
+    ref = body["person_ref"]
+    assert isinstance(ref, str) and len(ref) >= 24
+    # Opaque: nothing of the ID number leaks into the token.
+    assert person["id_number"] not in ref and person["id_number"][-6:] not in ref
+    assert body["expires_at"]
+
+
+def test_each_check_gets_a_new_person_ref(http: httpx.Client) -> None:
+    first = verify(http, WANG).json()["person_ref"]
+    second = verify(http, WANG).json()["person_ref"]
+    assert first != second
+
+
+def test_wrong_name_is_not_verified(http: httpx.Client) -> None:
+    body = verify(http, WANG, name="王建军").json()
+    assert body == {
+        "verified": False,
+        "person_ref": None,
+        "reason": "name_mismatch",
+        "expires_at": None,
+    }
+
+
+def test_name_compared_after_normalising_blanks(http: httpx.Client) -> None:
+    assert verify(http, WANG, name=" 王建国 ").json()["verified"] is True
+
+
+def test_bad_check_digit_is_not_verified(http: httpx.Client) -> None:
+    wrong = WANG["id_number"][:17] + "1"  # the right one is X
+    body = verify(http, WANG, id_number=wrong).json()
+    assert body["verified"] is False
+    assert body["reason"] == "invalid_check_digit"
+    assert body["person_ref"] is None
+
+
+def test_lowercase_x_is_accepted(http: httpx.Client) -> None:
+    body = verify(http, WANG, id_number=WANG["id_number"].lower()).json()
+    assert body["verified"] is True
+
+
+def test_valid_unknown_person_is_not_found(http: httpx.Client) -> None:
+    first17 = "32010219900101123"
+    body = verify(http, WANG, id_number=first17 + check_digit(first17), name="张三").json()
+    assert body["verified"] is False
+    assert body["reason"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"id_number": "11010519850721135"},  # 17 characters
+        {"id_number": "1101051985072113XX"},
+        {"id_number": "11010519851321135X"},  # month 13
+        {"id_number": "11010519850230135X"},  # 30 February
+        {"id_number": "１１０１０５１９８５０７２１１３５X"},  # full-width digits
+        {"name": ""},
+        {"name": "   "},
+        {"name": "王" * 51},
+        {"method": "face"},
+        {"kiosk_id": ""},
+        {"kiosk_id": "kiosk 01"},
+    ],
+    ids=lambda override: next(iter(override)),
+)
+def test_malformed_input_is_422(http: httpx.Client, override: dict[str, str]) -> None:
+    body = assert_error(verify(http, WANG, **override), 422, "invalid_request")
+    # The error message never echoes the personal data it was sent.
+    assert WANG["id_number"][:10] not in body["error"]["message"]
+    assert "王建国" not in body["error"]["message"]
+
+
+@pytest.mark.parametrize("missing", ["id_number", "name", "kiosk_id", "method"])
+def test_missing_field_is_422(http: httpx.Client, missing: str) -> None:
+    body = {
+        "id_number": WANG["id_number"],
+        "name": "王建国",
+        "kiosk_id": KIOSK,
+        "method": "id_card",
+    }
+    del body[missing]
+    message = assert_error(http.post("/identity/verify", json=body), 422, "invalid_request")
+    assert missing in message["error"]["message"]
+
+
+@pytest.mark.parametrize("content", [b"", b"not json", b"[]", b'{"id_number": 110105}'], ids=repr)
+def test_non_object_bodies_are_422(http: httpx.Client, content: bytes) -> None:
+    response = http.post(
+        "/identity/verify", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 422, "invalid_request")
+
+
+def test_database_holds_no_clear_id_numbers_or_names(
+    http: httpx.Client, server: RunningServer
+) -> None:
+    for person in PERSONS:
+        verify(http, person)
+    verify(http, WANG, name="王建军")
+    engine = server.app.state.central.engine
+    with engine.connect() as connection:
+        for table in ("persons", "identity_checks", "certificates", "central_meta"):
+            dump = repr(connection.exec_driver_sql(f"SELECT * FROM {table}").fetchall())
+            for person in PERSONS:
+                assert person["id_number"] not in dump, table
+                assert person["id_number"].lower() not in dump, table
+            if table == "identity_checks":
+                assert "王建" not in dump
+    with server.app.state.central.sessions() as session:
+        checks = session.scalars(select(IdentityCheckRow)).all()
+        assert checks and all(len(check.id_hash) == 64 for check in checks)
+        persons = session.scalars(select(PersonRow)).all()
+        assert {p.id_masked for p in persons} == {mask_id_number(p["id_number"]) for p in PERSONS}
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_digit_round_trip(first17: str) -> None:
+    valid = first17 + check_digit(first17)
+    assert has_valid_check_digit(valid)
+    for other in "0123456789X".replace(valid[-1], ""):
+        assert not has_valid_check_digit(first17 + other)
+
+
+def test_known_check_digits() -> None:
+    assert check_digit("11010519491231002") == "X"  # the GB 11643 standard's own example
+    for person in PERSONS:
+        assert has_valid_check_digit(person["id_number"])
+    assert not has_valid_check_digit("11010519491231002")
+    assert not has_valid_check_digit("1101051949123100２X")
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("李秀英", "李*英"),
+        ("王五", "王*"),
+        ("欧阳娜娜", "欧**娜"),
+        ("买买提·艾力", "买****力"),
+        ("X", "X"),
+    ],
+)
+def test_mask_name(name: str, masked: str) -> None:
+    assert mask_name(name) == masked

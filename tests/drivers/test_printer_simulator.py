@@ -1,0 +1,251 @@
+"""The printer driver against the ESC/POS simulator over real TCP, and the PNG it renders."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pyzbar.pyzbar import decode as zbar_decode
+
+from drivers.printer import (
+    CoverOpen,
+    Cut,
+    PaperLevel,
+    PaperOut,
+    PrinterHardwareError,
+    PrinterOffline,
+    PrinterTimeout,
+    Qr,
+    Receipt,
+    ReceiptPrinter,
+    Text,
+    decode_escpos,
+    render_escpos,
+    selftest_receipt,
+)
+from drivers.printer.render import find_cjk_font, render_receipt
+from drivers.printer.simulator import PrinterSimulator
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+NOW = datetime(2025, 5, 1, 9, 30, 0)
+
+
+@pytest.fixture
+def sim() -> Iterator[PrinterSimulator]:
+    with PrinterSimulator() as simulator:
+        yield simulator
+
+
+def _printer(sim: PrinterSimulator, timeout: float = 2.0) -> ReceiptPrinter:
+    return ReceiptPrinter(sim.url, timeout=timeout)
+
+
+def test_selftest_receipt_arrives_over_tcp_and_decodes(sim: PrinterSimulator) -> None:
+    status = _printer(sim).print_receipt(selftest_receipt("KIOSK-0042", NOW))
+
+    receipt = sim.wait_for_receipt(timeout=5)
+    assert status.paper is PaperLevel.FULL
+    assert "打印测试" in receipt.text
+    assert "KIOSK-0042" in receipt.text
+    assert receipt.qr_payloads == ("KIOSK-SELFTEST",)
+    assert receipt.elements[-1] == Cut()
+    assert receipt == selftest_receipt("KIOSK-0042", NOW)
+    # Status was asked before the job and again after its cut, on the same connection.
+    job = sim.jobs[0]
+    assert job.decoded.status_queries == (1, 2, 3, 4)
+    assert job.complete
+    assert decode_escpos(sim.received).status_queries == (1, 2, 3, 4) * 2
+
+
+def test_status_of_a_healthy_printer(sim: PrinterSimulator) -> None:
+    status = _printer(sim).status()
+    assert status.known and status.ready and status.paper is PaperLevel.FULL
+
+
+def test_paper_out_is_raised_before_any_text_is_sent(sim: PrinterSimulator) -> None:
+    sim.set_paper("out")
+
+    with pytest.raises(PaperOut, match="out of paper; nothing was printed") as caught:
+        _printer(sim).print_receipt(selftest_receipt("KIOSK-0042", NOW))
+
+    assert caught.value.status is not None and caught.value.status.paper is PaperLevel.OUT
+    _wait_until(lambda: sim.connections == 1 and len(sim.received) == 12)
+    sent = decode_escpos(sim.received)
+    assert sent.items == ()  # only the four DLE EOT queries reached the printer
+    assert sent.status_queries == (1, 2, 3, 4)
+    assert sim.jobs == []
+
+
+def test_paper_low_prints_and_reports_a_warning(sim: PrinterSimulator) -> None:
+    sim.set_paper("low")
+
+    status = _printer(sim).print_receipt(selftest_receipt("KIOSK-0042", NOW))
+
+    assert status.paper is PaperLevel.LOW
+    assert status.warnings == ("paper low",)
+    assert sim.wait_for_receipt().qr_payloads == ("KIOSK-SELFTEST",)
+
+
+def test_cover_open_is_its_own_error(sim: PrinterSimulator) -> None:
+    sim.set_cover_open()
+    with pytest.raises(CoverOpen, match="cover open"):
+        _printer(sim).print_receipt(Receipt((Text("x"),)))
+
+
+def test_cutter_jam_is_a_hardware_error(sim: PrinterSimulator) -> None:
+    sim.set_error(cutter=True)
+    with pytest.raises(PrinterHardwareError, match="cutter error"):
+        _printer(sim).print_receipt(Receipt((Text("x"),)))
+
+
+def test_offline_printer_is_offline(sim: PrinterSimulator) -> None:
+    sim.set_online(False)
+    with pytest.raises(PrinterOffline, match="offline"):
+        _printer(sim).print_receipt(Receipt((Text("x"),)))
+
+
+def test_paper_running_out_during_the_job_is_reported_after_it(sim: PrinterSimulator) -> None:
+    printer = _printer(sim)
+    # The simulated roll runs out exactly when the cut arrives.
+    original = sim._accept_item
+
+    def accept_then_run_out() -> bool:
+        ok = original()
+        if sim.jobs == [] and ok and sim.received.endswith(b"\x1dVA\x00"):
+            sim.set_paper("out")
+        return ok
+
+    sim._accept_item = accept_then_run_out  # type: ignore[method-assign]
+    with pytest.raises(PaperOut, match="may be incomplete"):
+        printer.print_receipt(Receipt((Text("x"), Cut())))
+
+
+def test_printer_that_does_not_answer_status_times_out(sim: PrinterSimulator) -> None:
+    sim.set_mute()
+    started = time.monotonic()
+    with pytest.raises(PrinterTimeout, match="did not answer status query DLE EOT 1"):
+        _printer(sim, timeout=0.3).print_receipt(Receipt((Text("x"),)))
+    assert time.monotonic() - started < 2
+    assert sim.jobs == []
+
+
+def test_printer_dropping_the_connection_mid_job_is_offline(sim: PrinterSimulator) -> None:
+    sim.disconnect_after(40)  # 12 bytes of status queries, then part of the job
+    with pytest.raises(PrinterOffline, match=str(sim.port)):
+        _printer(sim).print_receipt(selftest_receipt("KIOSK-0042", NOW))
+    job = sim.wait_for_job()
+    assert not job.complete  # what did arrive was printed, without a cut
+
+
+def test_stopped_simulator_means_connection_refused(sim: PrinterSimulator) -> None:
+    sim.stop()
+    with pytest.raises(PrinterOffline, match="cannot connect .*Connection refused"):
+        _printer(sim).print_receipt(Receipt((Text("x"),)))
+
+
+def test_nothing_listening_is_offline_with_a_clear_message() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    printer = ReceiptPrinter(f"tcp://127.0.0.1:{port}", timeout=1)
+    with pytest.raises(PrinterOffline) as caught:
+        printer.status()
+    assert (
+        str(caught.value)
+        == f"cannot connect to the printer at tcp://127.0.0.1:{port}: Connection refused"
+    )
+    assert caught.value.zh == "打印机未连接或已离线"
+
+
+def test_receipts_arrive_in_order_and_a_cut_ends_each_job(sim: PrinterSimulator) -> None:
+    printer = _printer(sim)
+    printer.print_receipt(Receipt((Text("第一张"), Cut())))
+    printer.print_receipt(Receipt((Text("第二张"), Cut(), Text("第三张"), Cut())))
+
+    texts = [sim.wait_for_receipt().text for _ in range(3)]
+    assert texts == ["第一张", "第二张", "第三张"]
+    with pytest.raises(TimeoutError):
+        sim.wait_for_receipt(timeout=0.1)
+
+
+def test_jobs_are_saved_as_bytes_png_and_text(tmp_path: Path) -> None:
+    receipt = selftest_receipt("KIOSK-SAVE", NOW)
+    with PrinterSimulator(out_dir=tmp_path) as sim:
+        ReceiptPrinter(sim.url).print_receipt(receipt)
+        sim.wait_for_job()
+    raw = (tmp_path / "job-0001.bin").read_bytes()
+    assert render_escpos(receipt) in raw
+    assert decode_escpos(raw).to_receipt() == receipt
+    assert Image.open(tmp_path / "job-0001.png").width == 576
+    assert "KIOSK-SAVE" in (tmp_path / "job-0001.txt").read_text(encoding="utf-8")
+
+
+def test_rendered_selftest_png_shows_chinese_and_a_readable_qr(sim: PrinterSimulator) -> None:
+    """GIVEN the self-test printed on the simulator WHEN its paper is rendered THEN the QR scans.
+
+    The PNG is kept in artifacts/printer_selftest.png for a person to look at.
+    """
+    _printer(sim).print_receipt(selftest_receipt("KIOSK-0042", NOW))
+    sim.wait_for_receipt()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "printer_selftest.png"
+    path.write_bytes(sim.last_png())
+    image = Image.open(path)
+
+    assert image.width == 576
+    assert [s.data for s in zbar_decode(image)] == [b"KIOSK-SELFTEST"]
+    font = find_cjk_font()
+    assert font is not None and font.name.endswith("CJK SC")  # Simplified Chinese glyphs
+
+
+def test_render_receipt_matches_what_the_simulator_printed(sim: PrinterSimulator) -> None:
+    receipt = Receipt(
+        (Text("核验码 1234", double=True), Qr("https://example.gov.cn/v?c=1234"), Cut())
+    )
+    _printer(sim).print_receipt(receipt)
+    sim.wait_for_receipt()
+    assert sim.jobs[0].image().tobytes() == render_receipt(receipt).tobytes()
+
+
+def test_simulator_runs_as_a_module(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "drivers.printer.simulator",
+            "--port",
+            str(port),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert f"tcp://127.0.0.1:{port}" in proc.stdout.readline()
+        ReceiptPrinter(f"tcp://127.0.0.1:{port}").print_receipt(selftest_receipt("KIOSK-CLI", NOW))
+        _wait_until(lambda: (tmp_path / "job-0001.png").exists())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def _wait_until(condition: object, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)

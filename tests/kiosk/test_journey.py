@@ -1,0 +1,222 @@
+"""A whole resident journey through the state machine, headless, with an injected clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drivers.printer import PaperOut, Qr, Text
+from kiosk.clock import FakeClock
+from kiosk.config import parse_config
+from kiosk.core import KioskCore, Services
+from kiosk.events import CardRead, Intent, Tick
+from kiosk.outbox import Outbox, load_or_create_key
+from kiosk.store import open_store
+from kiosk.tasks import InlineTaskRunner
+from tests.support.fakes import FakeCentral, FakePrinter, card
+
+NAME, ID_NUMBER = "李秀英", "110101195603121240"
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    s = open_store(f"sqlite:///{tmp_path / 'kiosk.db'}", clock.now)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def kiosk(store, clock, tmp_path):
+    config = parse_config({"kiosk_id": "KIOSK-T-1"})
+    outbox = Outbox(store, load_or_create_key(tmp_path / "outbox.key"))
+    services = Services(central=FakeCentral(), printer=FakePrinter(), journal=store, outbox=outbox)
+    core = KioskCore(config, services, clock, runner_factory=InlineTaskRunner)
+    core.start()
+    core.pump()
+    return core
+
+
+def step(core: KioskCore, intent: Intent, arg: str | None = None) -> str:
+    core.touch(intent, arg)
+    core.pump()
+    return core.state
+
+
+def place_card(core: KioskCore, name: str = NAME, id_number: str = ID_NUMBER) -> str:
+    core.post(CardRead(card(name, id_number)))
+    core.pump()
+    return core.state
+
+
+def walk_to_guide(core: KioskCore) -> None:
+    assert step(core, Intent.START) == "await_card"
+    assert place_card(core) == "categories"
+    assert step(core, Intent.PICK_CATEGORY, "shebao") == "items"
+    assert step(core, Intent.PICK_ITEM, "SB001") == "guide"
+
+
+def test_whole_journey_prints_rates_and_returns_to_attract(kiosk, clock, store, tmp_path):
+    """GIVEN a resident with a known ID card WHEN they print a certificate and rate the service
+    THEN a receipt is printed, the rating is durable in the outbox, and the session is wiped."""
+    walk_to_guide(kiosk)
+    assert kiosk.session.identity.person_ref == "P-0001"
+    view = kiosk.view()
+    assert view.title == "社会保险个人参保证明打印"
+    assert [s.heading for s in view.sections][:3] == ["受理条件", "申报材料", "办理流程"]
+    assert view.options[0].label == "打印证明"
+
+    assert step(kiosk, Intent.PRINT) == "rating"
+    receipt = kiosk.services.printer.receipts[0]
+    texts = [e.text for e in receipt.elements if isinstance(e, Text)]
+    assert "社会保险个人参保证明" in texts
+    assert [e.data for e in receipt.elements if isinstance(e, Qr)] == [
+        "https://zwfw.example.gov.cn/verify/A1B2C3"
+    ]
+    assert [o.label for o in kiosk.view().options] == [
+        "非常满意",
+        "满意",
+        "基本满意",
+        "不满意",
+        "非常不满意",
+    ]
+
+    assert step(kiosk, Intent.RATE, "5") == "thanks"
+    assert kiosk.services.outbox.backlog() == 1
+    clock.advance(kiosk.config.ui.timeouts.thanks_s + 0.1)
+    kiosk.post(Tick())
+    kiosk.pump()
+    assert kiosk.state == "attract"
+    assert kiosk.session.identity is None and kiosk.session.certificate is None
+
+    path = [(e.source, e.target) for e in store.journal() if e.kind == "transition"]
+    assert path[0] == ("attract", "await_card") and path[-1] == ("thanks", "attract")
+    raw = b"".join(p.read_bytes() for p in Path(tmp_path).glob("kiosk.db*"))
+    assert ID_NUMBER.encode() not in raw and NAME.encode() not in raw
+
+
+@pytest.mark.parametrize("state_path", [["start"], ["start", "card"], ["start", "card", "cat"]])
+def test_inactivity_timeout_returns_to_start_and_wipes(kiosk, clock, state_path):
+    """GIVEN a resident who walks away mid-journey WHEN the timeout passes THEN attract, wiped."""
+    step(kiosk, Intent.START)
+    if "card" in state_path:
+        place_card(kiosk)
+    if "cat" in state_path:
+        step(kiosk, Intent.PICK_CATEGORY, "shebao")
+    before = kiosk.session.id
+    t = kiosk.config.ui.timeouts
+    limit = t.await_card_s if kiosk.state == "await_card" else t.default_s
+    clock.advance(limit - 1)
+    kiosk.post(Tick())
+    kiosk.pump()
+    assert kiosk.state != "attract", "must not time out early"
+    clock.advance(2)
+    kiosk.post(Tick())
+    kiosk.pump()
+    assert kiosk.state == "attract"
+    assert kiosk.session.identity is None
+    assert kiosk.session.id != before
+
+
+def test_countdown_warns_before_timeout_and_a_touch_gives_more_time(kiosk, clock):
+    walk_to_guide(kiosk)
+    assert kiosk.view().seconds_left is None
+    clock.advance(kiosk.config.ui.timeouts.guide_s - 10)
+    kiosk.post(Tick())
+    kiosk.pump()
+    view = kiosk.view()
+    assert view.seconds_left == 10 and view.countdown_text == "10 秒后返回首页"
+    step(kiosk, Intent.MORE_TIME)
+    assert kiosk.view().seconds_left is None and kiosk.state == "guide"
+
+
+def test_unknown_person_goes_back_to_card_with_a_notice(kiosk):
+    step(kiosk, Intent.START)
+    assert place_card(kiosk, "张三", "11010519850721135X") == "await_card"
+    assert kiosk.session.identity is None
+    assert kiosk.view().notice == "身份核验未通过，请到人工窗口办理。"
+
+
+def test_paper_out_returns_to_guide_with_a_notice_and_prints_nothing(kiosk):
+    walk_to_guide(kiosk)
+    kiosk.services.printer.fail_with = PaperOut("paper out")
+    assert step(kiosk, Intent.PRINT) == "guide"
+    assert kiosk.view().notice == "打印机缺纸，请联系工作人员。"
+    kiosk.services.printer.fail_with = None
+    assert step(kiosk, Intent.PRINT) == "rating", "the resident can try again"
+
+
+def test_a_second_tap_on_print_prints_once(kiosk, clock):
+    walk_to_guide(kiosk)
+    kiosk.touch(Intent.PRINT)
+    kiosk.touch(Intent.PRINT)
+    kiosk.pump()
+    assert len(kiosk.services.printer.receipts) == 1
+
+
+def test_a_card_mid_journey_does_not_replace_the_resident(kiosk):
+    walk_to_guide(kiosk)
+    place_card(kiosk, "王建国", "11010519850721135X")
+    assert kiosk.state == "guide" and kiosk.session.identity.name == NAME
+
+
+def test_late_results_of_a_wiped_session_are_dropped(store, clock, tmp_path):
+    """GIVEN a verify call still in flight WHEN the session times out THEN its result is dropped."""
+    queued = []
+
+    class DeferredRunner:
+        def __init__(self, post):
+            self.post = post
+
+        def submit(self, task, token, work):
+            queued.append((task, token, work))
+
+        def shutdown(self):
+            pass
+
+    core = KioskCore(
+        parse_config({}),
+        Services(central=FakeCentral(), printer=FakePrinter(), journal=store),
+        clock,
+        runner_factory=DeferredRunner,
+    )
+    core.touch(Intent.START)
+    core.post(CardRead(card()))
+    core.pump()
+    assert core.state == "identifying"
+    clock.advance(1000)
+    core.post(Tick())
+    core.pump()
+    assert core.state == "attract"
+    from kiosk.tasks import run_task
+
+    for task, token, work in queued:
+        core.post(run_task(task, token, work))
+    core.pump()
+    assert core.state == "attract" and core.session.identity is None
+
+
+def test_views_never_show_the_name_or_id_number(kiosk):
+    seen = []
+    kiosk.add_listener(seen.append)
+    walk_to_guide(kiosk)
+    step(kiosk, Intent.PRINT)
+    text = repr(seen)
+    assert ID_NUMBER not in text and NAME not in text
+    assert "您好，李**" in text
+
+
+def test_english_and_large_text_are_per_resident(kiosk, clock):
+    step(kiosk, Intent.TOGGLE_LANGUAGE)
+    step(kiosk, Intent.TOGGLE_LARGE_TEXT)
+    view = kiosk.view()
+    assert view.language == "en" and view.large_text and view.title == "Self-service"
+    step(kiosk, Intent.START)
+    step(kiosk, Intent.HOME)
+    view = kiosk.view()
+    assert view.language == "zh_CN" and not view.large_text
