@@ -224,28 +224,31 @@ class KioskCore:
         if self.session.pending.get(event.task) != event.token:
             return  # a result for a session that has since ended: drop it, it may be personal
         del self.session.pending[event.task]
-        ok = isinstance(event, TaskDone)
+        if isinstance(event, TaskDone):
+            self._on_done(event)
+        else:
+            self._on_failed(event)
+
+    def _on_done(self, event: TaskDone) -> None:
         match event.task:
             case "verify":
-                if ok and self.session.identity is not None:
+                if self.session.identity is not None:
                     self.session.identity.person_ref = event.result
                     self._send("identified")
-                else:
-                    self.session.identity = None
-                    self.session.notice = event.message if isinstance(event, TaskFailed) else None
-                    self._send("identity_failed")
             case "item":
-                if ok:
-                    self.session.item = event.result
-                else:
-                    self.session.notice = event.message
+                self.session.item = event.result
             case "print":
-                if ok:
-                    self.session.certificate = event.result
-                    self._send("printed")
-                else:
-                    self.session.notice = event.message
-                    self._send("print_failed")
+                self.session.certificate = event.result
+                self._send("printed")
+
+    def _on_failed(self, event: TaskFailed) -> None:
+        self.session.notice = event.message
+        match event.task:
+            case "verify":
+                self.session.identity = None
+                self._send("identity_failed")
+            case "print":
+                self._send("print_failed")
 
     # ---- flows -------------------------------------------------------------------------------
 
@@ -267,7 +270,7 @@ class KioskCore:
             return
         job = print_certificate.PrintJob(
             item_code=self.session.item_code or "",
-            person_ref=self.session.identity.person_ref if self.session.identity else "",
+            person_ref=(self.session.identity.person_ref or "") if self.session.identity else "",
             idempotency_key=print_certificate.idempotency_key(
                 self.session.id, self.session.item_code or ""
             ),

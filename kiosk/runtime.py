@@ -37,6 +37,7 @@ class Runtime:
     """Everything a running kiosk holds, so it can be stopped in order."""
 
     core: KioskCore
+    hall: SimulatedHall
     closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -107,7 +108,7 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
         poller.start()
         closers.append(poller.stop)
         core.start()
-        yield Runtime(core, closers)
+        yield Runtime(core, hall, closers)
     finally:
         for close in reversed(closers):
             with contextlib.suppress(Exception):

@@ -87,6 +87,7 @@ class KioskApp(App):
 
     # Size properties the .kv rules bind to; recomputed for the window and for large text.
     text_scale = NumericProperty(1.0)
+    ui_scale = NumericProperty(1.0)  # the window's scale alone, for staff-facing text
     touch_h = NumericProperty(theme.LAYOUT_SIZES["touch_h"])
     tile_h = NumericProperty(theme.LAYOUT_SIZES["tile_h"])
     pad = NumericProperty(theme.LAYOUT_SIZES["pad"])
@@ -206,6 +207,7 @@ class KioskApp(App):
 
     def _apply_sizes(self, large_text: bool) -> None:
         width, height = Window.size
+        self.ui_scale = theme.window_scale(width, height)
         self.text_scale = theme.text_scale(width, height, large_text)
         for name, value in theme.layout_sizes(width, height, large_text).items():
             setattr(self, name, value)

@@ -59,9 +59,16 @@ class Footer(BoxLayout):
         self._shown = actions
         self.clear_widgets()
         for option in actions:
-            self.add_widget(
-                option_button(option, send, "quiet" if option.intent in _QUIET else "secondary")
-            )
+            style = "quiet" if option.intent in _QUIET else "secondary"
+            # Widths follow the labels, so "标准字号" or "Normal text" gets room to stay on one line.
+            self.add_widget(option_button(option, send, style, size_hint_x=label_weight(option.label)))
+
+
+def label_weight(label: str) -> float:
+    """A label's width in em, roughly (a Latin letter is about half a Chinese character), plus
+    room for the button's margins; used as a footer button's share of the row."""
+    ems = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in label)
+    return max(ems, 2.0) + 1.5
 
 
 class CountdownOverlay(ButtonBehavior, FloatLayout):

@@ -52,7 +52,7 @@ FONT_SIZES = {
     "button": 38,
     "tile": 44,
     "title": 52,
-    "hero": 72,
+    "hero": 66,
 }
 # Touch targets and chrome (px at 1080 wide). Nothing a resident touches is under 120 px tall.
 LAYOUT_SIZES = {

@@ -23,11 +23,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import qrcode
-from escpos.constants import QR_ECLEVEL_M
-from escpos.escpos import Escpos
-from escpos.exceptions import Error as EscposError
-from escpos.image import EscposImage
-from escpos.printer import Dummy, File, Network, Serial, Usb
 
 from drivers.printer.receipt import Align, Cut, Feed, Qr, Receipt, Text
 from drivers.printer.status import (
@@ -40,6 +35,21 @@ from drivers.printer.status import (
     status_query,
 )
 from drivers.url import DeviceUrlError, parse_device_url
+
+# python-escpos calls logging.basicConfig() when first imported (escpos/capabilities.py). That
+# root handler would turn the application's own logging.basicConfig() into a silent no-op, so
+# whatever handler the import adds is removed again right after it.
+_root_handlers = list(logging.getLogger().handlers)
+from escpos.constants import QR_ECLEVEL_M  # noqa: E402
+from escpos.escpos import Escpos  # noqa: E402
+from escpos.exceptions import Error as EscposError  # noqa: E402
+from escpos.image import EscposImage  # noqa: E402
+from escpos.printer import Dummy, File, Network, Serial, Usb  # noqa: E402
+
+for _handler in logging.getLogger().handlers:
+    if _handler not in _root_handlers:
+        logging.getLogger().removeHandler(_handler)
+del _root_handlers
 
 log = logging.getLogger(__name__)
 traffic = logging.getLogger(__name__ + ".traffic")  # raw bytes; receipts themselves never logged

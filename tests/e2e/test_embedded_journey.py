@@ -1,0 +1,68 @@
+"""The embedded default, every part real: the reference service over HTTP, the GA 467 simulator on a
+pty, the ESC/POS simulator over TCP, the SQLite store. Only the screens are left out."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from drivers.printer import Qr, Text
+from kiosk import simulation
+from kiosk.config import parse_config
+from kiosk.events import Intent, Tick
+from kiosk.runtime import build_runtime
+
+
+def pump_until(core, predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        core.post(Tick())
+        core.pump()
+        if predicate(core):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out in state {core.state}, notice={core.session.notice}")
+
+
+@pytest.fixture
+def runtime(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_HOME", str(tmp_path))
+    monkeypatch.setattr(simulation, "CARD_PLACING_DELAY_S", 0.1)
+    config = parse_config({"kiosk_id": "KIOSK-E2E-1", "central": {"embedded_db": "sqlite:///var/central.db"}})
+    with build_runtime(config) as rt:
+        yield rt
+
+
+def test_resident_prints_a_certificate_through_real_devices_and_service(runtime, tmp_path):
+    core = runtime.core
+    pump_until(core, lambda c: c.catalogue is not None)
+    assert len([i for c in core.catalogue.categories for i in c.items]) >= 30
+
+    core.touch(Intent.START)
+    # the simulated resident lays the demo card on the GA 467 reader; the poller reads it
+    pump_until(core, lambda c: c.state == "categories")
+    assert core.session.identity.person_ref
+
+    category = next(c for c in core.catalogue.categories if any(i.flow == "print" for i in c.items))
+    item = next(i for i in category.items if i.flow == "print")
+    core.touch(Intent.PICK_CATEGORY, category.code)
+    pump_until(core, lambda c: c.state == "items")
+    core.touch(Intent.PICK_ITEM, item.code)
+    pump_until(core, lambda c: c.session.item is not None)
+    core.touch(Intent.PRINT)
+    pump_until(core, lambda c: c.state == "rating")
+
+    receipt = runtime.hall.printer_sim.wait_for_receipt(timeout=5)
+    texts = [e.text for e in receipt.elements if isinstance(e, Text)]
+    certificate = core.session.certificate
+    assert certificate.title in texts
+    assert [e.data for e in receipt.elements if isinstance(e, Qr)] == [certificate.verify_url]
+    assert list((tmp_path / "var" / "receipts").glob("*.png")), "the simulator saved the receipt"
+
+    core.touch(Intent.RATE, "4")
+    pump_until(core, lambda c: c.state == "thanks")
+    assert core.services.outbox.backlog() == 1
+    core.touch(Intent.BACK)
+    pump_until(core, lambda c: c.state == "attract")
+    assert core.session.identity is None
