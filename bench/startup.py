@@ -70,7 +70,14 @@ def main() -> int:
         time.sleep(1.0)
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(os.environ, DISPLAY=display, KIVY_HOME=tmp, KIOSK_HOME=tmp)
-            kiosk = [sys.executable, "-m", "kiosk.cli", "run", "--windowed", "--exit-after-first-frame"]
+            kiosk = [
+                sys.executable,
+                "-m",
+                "kiosk.cli",
+                "run",
+                "--windowed",
+                "--exit-after-first-frame",
+            ]
             bare = [sys.executable, "-c", BARE_KIVY]
             _time_until_marker(kiosk, env)  # warm-up: font extraction, bytecode
             kiosk_ms, bare_ms = [], []
@@ -81,8 +88,12 @@ def main() -> int:
         xvfb.terminate()
         xvfb.wait()
     k, b = statistics.median(kiosk_ms), statistics.median(bare_ms)
-    print(f"kiosk run -> first attract frame: median {k:.0f} ms (min {min(kiosk_ms):.0f}, max {max(kiosk_ms):.0f})")
-    print(f"bare Kivy window -> first frame:  median {b:.0f} ms (min {min(bare_ms):.0f}, max {max(bare_ms):.0f})")
+    print(
+        f"kiosk run -> first attract frame: median {k:.0f} ms (min {min(kiosk_ms):.0f}, max {max(kiosk_ms):.0f})"
+    )
+    print(
+        f"bare Kivy window -> first frame:  median {b:.0f} ms (min {min(bare_ms):.0f}, max {max(bare_ms):.0f})"
+    )
     print(f"ratio kiosk/bare: {k / b:.2f}")
     return 0
 

@@ -37,7 +37,9 @@ class DeviceUrl:
 def parse_device_url(url: str) -> DeviceUrl:
     """Parse a device URL, failing with a readable message on anything malformed."""
     if not isinstance(url, str) or "://" not in url:
-        raise DeviceUrlError(f"{url!r} is not a device URL (expected scheme://..., e.g. tcp://host:9100)")
+        raise DeviceUrlError(
+            f"{url!r} is not a device URL (expected scheme://..., e.g. tcp://host:9100)"
+        )
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in KNOWN_SCHEMES:

@@ -70,11 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    func = getattr(args, "func", None)
-    if func is None:  # a diag subcommand registers `run`
-        func = args.run
     try:
-        return int(func(args) or 0)
+        return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"配置错误 / configuration error:\n{exc}", file=sys.stderr)
         return 2

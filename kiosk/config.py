@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from drivers.url import DeviceUrlError, parse_device_url
-
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "default.yaml"
@@ -92,17 +92,27 @@ class KioskConfig(_Strict):
 
     kiosk_id: str = Field(default="KIOSK-DEV-001", min_length=1, max_length=64)
     site_name: str = "政务服务中心 自助办理区"
+    timezone: str = "Asia/Shanghai"
     central: CentralConfig = CentralConfig()
     devices: DevicesConfig = DevicesConfig()
     ui: UiConfig = UiConfig()
     store: StoreConfig = StoreConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
 
 
 def _format_errors(source: str, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"{source}: {key}: {err['msg']}")
+        lines.append(f"{source}: {key}: {err['msg'].removeprefix('Value error, ')}")
     return "\n".join(lines)
 
 
@@ -111,7 +121,9 @@ def parse_config(data: Any, source: str = "config") -> KioskConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: the top level must be a mapping of keys, not {type(data).__name__}"
+        )
     try:
         return KioskConfig.model_validate(data)
     except ValidationError as exc:

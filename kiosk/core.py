@@ -13,6 +13,7 @@ import queue
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -276,7 +277,7 @@ class KioskCore:
             ),
             kiosk_id=self.config.kiosk_id,
             site_name=self.config.site_name,
-            now=self.clock.now(),
+            now=self.clock.now().astimezone(ZoneInfo(self.config.timezone)),
         )
         central, printer = self.services.central, self.services.printer
         self._submit("print", lambda: print_certificate.run(central, printer, job))

@@ -104,7 +104,9 @@ class Outbox:
                 except (InvalidToken, ValueError):
                     log.error("outbox message %s cannot be decrypted; kept for inspection", row.id)
                     continue
-                pending.append(Pending(row.id, row.kind, row.idempotency_key, payload, row.attempts))
+                pending.append(
+                    Pending(row.id, row.kind, row.idempotency_key, payload, row.attempts)
+                )
         return pending
 
     def backlog(self) -> int:
@@ -130,7 +132,9 @@ class Outbox:
                 return
             row.attempts += 1
             row.last_error = error[:500]
-            delay = self._max_backoff_s if permanent else min(2.0**row.attempts, self._max_backoff_s)
+            delay = (
+                self._max_backoff_s if permanent else min(2.0**row.attempts, self._max_backoff_s)
+            )
             row.next_attempt_at = self._store.now() + timedelta(seconds=delay)
 
     def deliver_due(self, senders: dict[str, Sender]) -> int:

@@ -145,15 +145,15 @@ def run_kiosk(
         if headless:
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 run_headless(runtime.core, stop)
-            except KeyboardInterrupt:
-                pass
             return 0
         assert front_end is not None
-        return int(front_end.run_app(
-            runtime.core,
-            fullscreen=config.ui.fullscreen and not windowed,
-            size=(config.ui.width, config.ui.height),
-            exit_after_first_frame=exit_after_first_frame,
-        ))
+        return int(
+            front_end.run_app(
+                runtime.core,
+                fullscreen=config.ui.fullscreen and not windowed,
+                size=(config.ui.width, config.ui.height),
+                exit_after_first_frame=exit_after_first_frame,
+            )
+        )

@@ -51,7 +51,9 @@ class SimulatedHall:
             self.printer_sim.start()
             self._stoppers.append(self.printer_sim.stop)
             printer_url = self.printer_sim.url
-            log.info("simulated receipt printer on %s, receipts in %s", printer_url, self._receipts_dir)
+            log.info(
+                "simulated receipt printer on %s, receipts in %s", printer_url, self._receipts_dir
+            )
         return idcard_url, printer_url
 
     def attach(self, core: Any) -> None:

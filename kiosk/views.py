@@ -130,7 +130,10 @@ def build_view(ctx: ViewContext) -> ViewModel:
     view: dict[str, Any] = builder(ctx, _)
     actions = [
         *view.pop("actions", ()),
-        Option(Intent.TOGGLE_LARGE_TEXT, _("Large text") if not ctx.session.prefs.large_text else _("Normal text")),
+        Option(
+            Intent.TOGGLE_LARGE_TEXT,
+            _("Large text") if not ctx.session.prefs.large_text else _("Normal text"),
+        ),
         Option(Intent.TOGGLE_LANGUAGE, "English" if lang == "zh_CN" else "中文"),
     ]
     seconds = None if ctx.seconds_left is None else int(ctx.seconds_left + 0.999)
@@ -211,9 +214,11 @@ def _categories(ctx: ViewContext, _: Any) -> dict[str, Any]:
 
 def _items(ctx: ViewContext, _: Any) -> dict[str, Any]:
     lang = ctx.session.prefs.language
-    category = next(
-        (c for c in ctx.catalogue.categories if c.code == ctx.session.category), None
-    ) if ctx.catalogue is not None else None
+    category = (
+        next((c for c in ctx.catalogue.categories if c.code == ctx.session.category), None)
+        if ctx.catalogue is not None
+        else None
+    )
     if category is None:
         return {"title": _("Choose a service"), "busy": True, "actions": _back_home(_)}
     badge = {

@@ -46,9 +46,8 @@ from escpos.exceptions import Error as EscposError  # noqa: E402
 from escpos.image import EscposImage  # noqa: E402
 from escpos.printer import Dummy, File, Network, Serial, Usb  # noqa: E402
 
-for _handler in logging.getLogger().handlers:
-    if _handler not in _root_handlers:
-        logging.getLogger().removeHandler(_handler)
+for _handler in set(logging.getLogger().handlers) - set(_root_handlers):
+    logging.getLogger().removeHandler(_handler)
 del _root_handlers
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,6 @@ def build_receipt(certificate: Any, job: PrintJob) -> Receipt:
         Text(certificate.title, bold=True, double=True, align="center"),
         Feed(1),
         Text(f"证明编号: {certificate.certificate_no}"),
-        Text(f"持有人: {certificate.holder_name_masked}"),
     ]
     elements += [Text(f"{line.label}: {line.value}") for line in certificate.lines]
     elements += [

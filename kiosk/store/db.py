@@ -61,7 +61,11 @@ class Store:
 
     def _journal(self, session_id: str, kind: str, detail: dict | None = None, **cols: str) -> None:
         with self.sessions.begin() as s:
-            s.add(JournalEntry(at=self.now(), session_id=session_id, kind=kind, detail=detail or {}, **cols))
+            s.add(
+                JournalEntry(
+                    at=self.now(), session_id=session_id, kind=kind, detail=detail or {}, **cols
+                )
+            )
 
     def journal(self, session_id: str | None = None) -> list[JournalEntry]:
         """Journal entries in order, optionally of one session."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -169,3 +171,11 @@ def test_file_url_in_a_missing_directory_is_offline_not_a_traceback(tmp_path: Pa
     printer = ReceiptPrinter(f"file://{tmp_path}/missing/dir/out.bin")
     with pytest.raises(PrinterError, match="cannot connect"):
         printer.print_receipt(Receipt((Text("x"),)))
+
+
+def test_importing_the_driver_leaves_root_logging_unconfigured() -> None:
+    """python-escpos calls logging.basicConfig() on import; the driver undoes it for the app."""
+    code = "import logging, drivers.printer; assert not logging.getLogger().handlers"
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2]
+    )

@@ -29,7 +29,9 @@ def pump_until(core, predicate, timeout=15.0):
 def runtime(tmp_path, monkeypatch):
     monkeypatch.setenv("KIOSK_HOME", str(tmp_path))
     monkeypatch.setattr(simulation, "CARD_PLACING_DELAY_S", 0.1)
-    config = parse_config({"kiosk_id": "KIOSK-E2E-1", "central": {"embedded_db": "sqlite:///var/central.db"}})
+    config = parse_config(
+        {"kiosk_id": "KIOSK-E2E-1", "central": {"embedded_db": "sqlite:///var/central.db"}}
+    )
     with build_runtime(config) as rt:
         yield rt
 

@@ -1,12 +1,14 @@
 """Walk a resident's journey through the real Kivy screens and screenshot every step.
 
     python -m tests.gui.journey_driver --out DIR [--large-text] [--lang zh_CN|en]
+    python -m tests.gui.journey_driver --first-frame
 
 Needs a display (run it under `xvfb-run -a -s "-screen 0 1080x1920x24"`). The core runs with fake
 services, a fake clock, and tasks that run inline unless held (to catch the busy screens). Touches
 go through the window like a finger's, to the widget that shows the intent. Writes NN-<step>.png
 and manifest.json (every view model seen, plus layout problems found) into DIR; exit status 0
-when every step reached the state it expected.
+when every step reached the state it expected. `--first-frame` instead starts the app through
+`screens.runner.run_app(exit_after_first_frame=True)` and prints when the first frame was drawn.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import dataclasses
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+STARTED = time.monotonic()
 SIZE = (1080, 1920)
 SETTLE_S = 0.4  # layouts and label textures settle over a few frames
 HOLD_S = 0.12  # how long a simulated finger stays down
@@ -301,13 +305,32 @@ def plan(journey: Journey, *, large_text: bool, language: str) -> None:
     j.add("attract-again", j.press(Intent.BACK), "attract", wiped)
 
 
+def first_frame() -> int:
+    """Start the app as the CLI does, quit after the first frame, print when it came (JSON)."""
+    from screens.runner import run_app
+
+    core, _clock, _runner = build_core()
+    seen: list[float] = []
+    status = run_app(
+        core, fullscreen=False, size=SIZE, exit_after_first_frame=True, on_first_frame=seen.append
+    )
+    core.stop()
+    print(json.dumps({"status": status, "calls": len(seen), "after_s": [t - STARTED for t in seen]}))
+    return status if len(seen) == 1 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the journey and write the screenshots; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--out", type=Path)
     parser.add_argument("--large-text", action="store_true")
     parser.add_argument("--lang", choices=("zh_CN", "en"), default="zh_CN")
+    parser.add_argument("--first-frame", action="store_true")
     args = parser.parse_args(argv)
+    if args.first_frame:
+        return first_frame()
+    if args.out is None:
+        parser.error("--out is required")
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob("*.png"):
         old.unlink()

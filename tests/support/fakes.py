@@ -11,7 +11,9 @@ from types import SimpleNamespace as NS
 
 
 def _item(code, name, flow, department="市人力资源和社会保障局"):
-    return NS(code=code, name=name, name_en=name, flow=flow, identity="id_card", department=department)
+    return NS(
+        code=code, name=name, name_en=name, flow=flow, identity="id_card", department=department
+    )
 
 
 CATALOGUE = NS(
@@ -26,9 +28,14 @@ CATALOGUE = NS(
                 _item("SB002", "养老保险待遇资格认证", "guide"),
             ],
         ),
-        NS(code="hukou", name="户籍", name_en="Household registration", items=[
-            _item("HJ001", "户籍证明", "print", "市公安局"),
-        ]),
+        NS(
+            code="hukou",
+            name="户籍",
+            name_en="Household registration",
+            items=[
+                _item("HJ001", "户籍证明", "print", "市公安局"),
+            ],
+        ),
     ],
 )
 
@@ -73,7 +80,9 @@ class FakeCentral:
     def verify_identity(self, id_number, name):
         self._maybe_fail("verify")
         ok = self.known.get(id_number) == name
-        return NS(verified=ok, person_ref="P-0001" if ok else None, reason=None if ok else "not_found")
+        return NS(
+            verified=ok, person_ref="P-0001" if ok else None, reason=None if ok else "not_found"
+        )
 
     def issue_certificate(self, item_code, person_ref, idempotency_key):
         self._maybe_fail("certificate")
