@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import __version__, db, service
+from central import __version__, db, ratings, service
 from central.errors import ApiError, install_error_handlers
 from central.models import (
     Catalogue,
@@ -26,6 +26,8 @@ from central.models import (
     IdentityResult,
     IdentityVerifyRequest,
     ItemDetail,
+    RatingReceipt,
+    RatingRequest,
 )
 from central.seed import load_seed
 
@@ -191,10 +193,7 @@ def issue_certificate(
     ] = None,
 ) -> Certificate:
     """Issue (or replay) a certificate."""
-    if idempotency_key is None:
-        raise ApiError(400, "idempotency_key_missing", "the Idempotency-Key header is required")
-    if not _IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ApiError(400, "idempotency_key_invalid", "Idempotency-Key: 1-255 printable ASCII")
+    idempotency_key = _checked_key(idempotency_key)
     base = state.public_base_url or str(request.base_url)
     certificate, created = service.issue_certificate(
         session, state.settings, body, idempotency_key, base
@@ -202,6 +201,48 @@ def issue_certificate(
     if not created:
         response.status_code = 200
     return certificate
+
+
+def _checked_key(idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        raise ApiError(400, "idempotency_key_missing", "the Idempotency-Key header is required")
+    if not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ApiError(400, "idempotency_key_invalid", "Idempotency-Key: 1-255 printable ASCII")
+    return idempotency_key
+
+
+@router.post(
+    "/ratings",
+    tags=["ratings"],
+    summary="Rate the service (好差评)",
+    description=(
+        "An anonymous rating from a kiosk, five levels: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, "
+        "1 非常不满意. Kiosks deliver ratings from their outbox at least once; the "
+        "`Idempotency-Key` makes the service apply each exactly once (201 new, 200 replay)."
+    ),
+    status_code=201,
+    responses={
+        200: {"model": RatingReceipt, "description": "Replay."},
+        **_errors(400, 404, 409, 422),
+    },
+)
+def submit_rating(
+    body: RatingRequest,
+    response: Response,
+    session: SessionDep,
+    state: StateDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Unique per rating, 1-255 printable ASCII."),
+    ] = None,
+) -> RatingReceipt:
+    """Record (or replay) a rating."""
+    receipt, created = ratings.record_rating(
+        session, body, _checked_key(idempotency_key), state.settings.clock
+    )
+    if not created:
+        response.status_code = 200
+    return receipt
 
 
 @router.get(

@@ -145,6 +145,21 @@ class CertificateRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class RatingRow(Base):
+    """A 好差评 rating from a kiosk, anonymous, applied once per Idempotency-Key."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    kiosk_id: Mapped[str] = mapped_column(String(64), index=True)
+    item_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    rated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 def make_engine(db_url: str) -> Engine:
     """An engine for `db_url`; SQLite files get their folder created, memory gets one connection."""
     url = make_url(db_url)

@@ -194,3 +194,19 @@ class CertificateVerification(_Model):
     issuer: str
     holder_name_masked: str
     issued_at: datetime
+
+
+class RatingRequest(_Model):
+    """A resident's rating of the service (好差评), five levels from 非常满意 (5) to 非常不满意 (1)."""
+
+    kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN)
+    item_code: str | None = Field(default=None, pattern=ITEM_CODE_PATTERN)
+    level: int = Field(ge=1, le=5, strict=True)
+    rated_at: datetime
+
+
+class RatingReceipt(_Model):
+    """The service has the rating (a replay of the same key answers the same)."""
+
+    rating_id: int
+    received_at: datetime

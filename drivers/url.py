@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+_NAMED_SCHEMES = frozenset({"usb", "pcsc", "cups"})
 KNOWN_SCHEMES = frozenset({"serial", "tcp", "usb", "file", "pcsc", "v4l2", "cups", "sim", "pty"})
 
 
@@ -45,14 +46,19 @@ def parse_device_url(url: str) -> DeviceUrl:
     if scheme not in KNOWN_SCHEMES:
         known = ", ".join(sorted(KNOWN_SCHEMES))
         raise DeviceUrlError(f"{url!r}: unknown scheme {scheme!r} (known: {known})")
+    if scheme in _NAMED_SCHEMES:
+        # usb://04b8:0e15, pcsc://reader-name and cups://queue name a device, not a host:port
+        return DeviceUrl(
+            scheme=scheme,
+            path=unquote(parts.netloc + parts.path),
+            params=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            raw=url,
+        )
     try:
         port = parts.port
     except ValueError:
         raise DeviceUrlError(f"{url!r}: the port is not a number from 0 to 65535") from None
     path = parts.path
-    if scheme in {"usb", "pcsc", "cups"} and not path and parts.netloc:
-        # usb://04b8:0e15 and cups://queue keep their identifier in the netloc
-        path = parts.netloc
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     if scheme in {"serial", "pty", "file"} and not path:
         raise DeviceUrlError(f"{url!r}: a {scheme} URL needs a path, e.g. {scheme}:///dev/ttyUSB0")

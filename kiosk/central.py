@@ -276,6 +276,13 @@ class Certificate(_Wire):
     verify_url: str
 
 
+class RatingReceipt(_Wire):
+    """The service's acknowledgement of a rating."""
+
+    rating_id: int
+    received_at: AwareDatetime
+
+
 class _ErrorBody(_Wire):
     code: str
     message: str
@@ -426,6 +433,19 @@ class CentralClient:
         if response.status_code not in (200, 201):
             raise CentralProtocolError(f"certificates: unexpected HTTP {response.status_code}")
         return self._parse(response, Certificate, "certificates")
+
+    def submit_rating(self, payload: dict[str, Any], idempotency_key: str) -> RatingReceipt:
+        """Deliver a 好差评 rating; safe to repeat with the same key (applied once)."""
+        if not idempotency_key:
+            raise ValueError("idempotency_key must not be empty")
+        body = {k: payload.get(k) for k in ("item_code", "level", "rated_at")}
+        body["kiosk_id"] = self.kiosk_id
+        response = self._request(
+            "POST", "/ratings", json_body=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        if response.status_code not in (200, 201):
+            raise CentralProtocolError(f"ratings: unexpected HTTP {response.status_code}")
+        return self._parse(response, RatingReceipt, "ratings")
 
     # --- plumbing ---
 

@@ -77,6 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Start-up failures are reported in one line; anything else is a bug and keeps its trace.
+        from kiosk.runtime import StartupError
+
+        if not isinstance(exc, StartupError):
+            raise
+        print(f"无法启动 / cannot start: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -156,3 +157,29 @@ class Outbox:
                 self.mark_delivered(message.id)
                 delivered += 1
         return delivered
+
+
+class OutboxWorker:
+    """Delivers due outbox messages from a background thread, every `interval_s`."""
+
+    def __init__(self, outbox: Outbox, senders: dict[str, Sender], interval_s: float = 5.0) -> None:
+        self._outbox = outbox
+        self._senders = senders
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._outbox.deliver_due(self._senders)
+            except Exception:  # the store itself failed; keep the thread, try again later
+                log.exception("outbox delivery round failed")
+            self._stop.wait(self._interval_s)

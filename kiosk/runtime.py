@@ -24,7 +24,9 @@ from kiosk.config import PROJECT_ROOT, KioskConfig
 from kiosk.core import KioskCore, Services
 from kiosk.devices import IdCardPoller
 from kiosk.events import Tick
-from kiosk.outbox import Outbox, load_or_create_key
+from drivers.printer import ReceiptPrinter
+from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
+from kiosk.delivery import central_sender
 from kiosk.simulation import SimulatedHall
 from kiosk.store import open_store
 
@@ -39,11 +41,6 @@ class Runtime:
     core: KioskCore
     hall: SimulatedHall
     closers: list[Any] = field(default_factory=list)
-
-    def close(self) -> None:
-        for close in reversed(self.closers):
-            with contextlib.suppress(Exception):
-                close()
 
 
 def _var_path(value: str) -> str:
@@ -60,6 +57,18 @@ def _sqlite_url(url: str) -> str:
     return url
 
 
+class StartupError(RuntimeError):
+    """A part of the kiosk could not start; the message names the part and the cause."""
+
+
+@contextlib.contextmanager
+def _starting(part: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        raise StartupError(f"{part}: {exc}") from exc
+
+
 @contextlib.contextmanager
 def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
     """Start the service, the simulators, the store and the core; stop them all on exit."""
@@ -68,33 +77,31 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
     try:
         central_url = config.central.url
         if central_url == "embedded":
-            from central.server import start_background
+            with _starting("reference central service"):
+                from central.server import start_background
 
-            server = start_background(db_url=_sqlite_url(config.central.embedded_db))
+                server = start_background(db_url=_sqlite_url(config.central.embedded_db))
             closers.append(server.stop)
             central_url = server.base_url
             log.info("reference central service on %s", central_url)
 
         hall = SimulatedHall(config, receipts_dir=_var_path("var/receipts"))
         closers.append(hall.stop)
-        idcard_url, printer_url = hall.start()
+        with _starting("device simulators"):
+            idcard_url, printer_url = hall.start()
 
-        store = open_store(_sqlite_url(config.store.url), clock.now)
-        closers.append(store.close)
-        outbox = Outbox(store, load_or_create_key(_var_path(config.store.outbox_key_file)))
-
-        from drivers.printer import ReceiptPrinter
+        with _starting("local store"):
+            store = open_store(_sqlite_url(config.store.url), clock.now)
+            closers.append(store.close)
+            outbox = Outbox(store, load_or_create_key(_var_path(config.store.outbox_key_file)))
 
         central = CentralClient(
             central_url, timeout=config.central.timeout_s, kiosk_id=config.kiosk_id
         )
         closers.append(central.close)
-        services = Services(
-            central=central,
-            printer=ReceiptPrinter(printer_url),
-            journal=store,
-            outbox=outbox,
-        )
+        with _starting("receipt printer"):
+            printer = ReceiptPrinter(printer_url)
+        services = Services(central=central, printer=printer, journal=store, outbox=outbox)
         core = KioskCore(config, services, clock)
         closers.append(core.stop)
         hall.attach(core)
@@ -107,6 +114,9 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
         )
         poller.start()
         closers.append(poller.stop)
+        delivery = OutboxWorker(outbox, {"rating": central_sender(central)})
+        delivery.start()
+        closers.append(delivery.stop)
         core.start()
         yield Runtime(core, hall, closers)
     finally:

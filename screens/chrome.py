@@ -61,7 +61,9 @@ class Footer(BoxLayout):
         for option in actions:
             style = "quiet" if option.intent in _QUIET else "secondary"
             # Widths follow the labels, so "标准字号" or "Normal text" gets room to stay on one line.
-            self.add_widget(option_button(option, send, style, size_hint_x=label_weight(option.label)))
+            self.add_widget(
+                option_button(option, send, style, size_hint_x=label_weight(option.label))
+            )
 
 
 def label_weight(label: str) -> float:

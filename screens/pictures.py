@@ -53,26 +53,47 @@ class CardOnReader(Widget):
         with self.canvas:
             # The reader: a dark slab with a pale sensing pad.
             Color(*theme.rgba("#2E3440"))
-            RoundedRectangle(pos=(cx - unit * 4.5, base_y), size=(unit * 9, unit * 2.2), radius=[unit * 0.4])
+            RoundedRectangle(
+                pos=(cx - unit * 4.5, base_y), size=(unit * 9, unit * 2.2), radius=[unit * 0.4]
+            )
             Color(*theme.rgba("#5E81AC"))
-            RoundedRectangle(pos=(cx - unit * 3.2, base_y + unit * 1.2), size=(unit * 6.4, unit * 0.6), radius=[unit * 0.2])
+            RoundedRectangle(
+                pos=(cx - unit * 3.2, base_y + unit * 1.2),
+                size=(unit * 6.4, unit * 0.6),
+                radius=[unit * 0.2],
+            )
             # The card, on its way down.
             card_w, card_h = unit * 5.6, unit * 3.5
             card_y = base_y + unit * 2.0 + self.lift * unit * 2.6
             card_x = cx - card_w / 2
             Color(*theme.rgba("#0B4EA2", 0.35))
-            RoundedRectangle(pos=(card_x + unit * 0.15, card_y - unit * 0.15), size=(card_w, card_h), radius=[unit * 0.3])
+            RoundedRectangle(
+                pos=(card_x + unit * 0.15, card_y - unit * 0.15),
+                size=(card_w, card_h),
+                radius=[unit * 0.3],
+            )
             Color(*theme.rgba("#DCE9F7"))
             RoundedRectangle(pos=(card_x, card_y), size=(card_w, card_h), radius=[unit * 0.3])
             Color(*theme.rgba("#0B4EA2"))
-            Line(rounded_rectangle=(card_x, card_y, card_w, card_h, unit * 0.3), width=max(2, unit * 0.06))
+            Line(
+                rounded_rectangle=(card_x, card_y, card_w, card_h, unit * 0.3),
+                width=max(2, unit * 0.06),
+            )
             # Photo on the right, text lines on the left, as on the card's portrait side.
             Color(*theme.rgba("#9AA5B1"))
-            RoundedRectangle(pos=(card_x + card_w - unit * 1.9, card_y + unit * 0.6), size=(unit * 1.4, unit * 1.9), radius=[unit * 0.1])
+            RoundedRectangle(
+                pos=(card_x + card_w - unit * 1.9, card_y + unit * 0.6),
+                size=(unit * 1.4, unit * 1.9),
+                radius=[unit * 0.1],
+            )
             Color(*theme.rgba("#7B8794"))
             for i, length in enumerate((2.6, 2.0, 3.0, 2.4)):
                 y = card_y + card_h - unit * (0.8 + i * 0.65)
-                RoundedRectangle(pos=(card_x + unit * 0.5, y), size=(unit * length, unit * 0.25), radius=[unit * 0.1])
+                RoundedRectangle(
+                    pos=(card_x + unit * 0.5, y),
+                    size=(unit * length, unit * 0.25),
+                    radius=[unit * 0.1],
+                )
             # An arrow beside the card pointing down at the reader.
             if self.lift > 0.2:
                 Color(*theme.BLUE)
@@ -80,7 +101,16 @@ class CardOnReader(Widget):
                 top = card_y + card_h * 0.8
                 bottom = base_y + unit * 2.6
                 Line(points=[ax, top, ax, bottom + unit * 0.5], width=max(3, unit * 0.12))
-                Triangle(points=[ax - unit * 0.5, bottom + unit * 0.6, ax + unit * 0.5, bottom + unit * 0.6, ax, bottom])
+                Triangle(
+                    points=[
+                        ax - unit * 0.5,
+                        bottom + unit * 0.6,
+                        ax + unit * 0.5,
+                        bottom + unit * 0.6,
+                        ax,
+                        bottom,
+                    ]
+                )
 
 
 class RatingFace(Widget):
@@ -131,7 +161,14 @@ class Tick(Widget):
             Ellipse(pos=(cx - r, cy - r), size=(2 * r, 2 * r))
             Color(*theme.SURFACE)
             Line(
-                points=[cx - 0.45 * r, cy, cx - 0.12 * r, cy - 0.33 * r, cx + 0.48 * r, cy + 0.32 * r],
+                points=[
+                    cx - 0.45 * r,
+                    cy,
+                    cx - 0.12 * r,
+                    cy - 0.33 * r,
+                    cx + 0.48 * r,
+                    cy + 0.32 * r,
+                ],
                 width=max(3.0, r * 0.11),
                 cap="round",
                 joint="round",

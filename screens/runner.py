@@ -61,7 +61,10 @@ def kivy_home() -> str:
     preset = os.environ.get("KIVY_HOME")
     if preset:
         return preset
-    candidates = [Path.cwd() / "var" / "kivy", Path(tempfile.gettempdir()) / f"kiosk-kivy-{os.getuid()}"]
+    candidates = [
+        Path.cwd() / "var" / "kivy",
+        Path(tempfile.gettempdir()) / f"kiosk-kivy-{os.getuid()}",
+    ]
     for path in candidates:
         try:
             path.mkdir(parents=True, exist_ok=True)

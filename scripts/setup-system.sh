@@ -9,6 +9,7 @@ packages=(
   libzbar0               # QR decoding (pyzbar)
   socat                  # pty pairs for serial simulators
   swig libpcsclite-dev pcscd  # pyscard builds against PC/SC lite
+  libusb-1.0-0           # USB receipt printers (pyusb)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -170,7 +170,9 @@ class Journey:
     def begin(self, *_: object) -> None:
         from kivy.clock import Clock
 
-        Clock.schedule_once(lambda _dt: self._fail("watchdog: the journey took too long"), WATCHDOG_S)
+        Clock.schedule_once(
+            lambda _dt: self._fail("watchdog: the journey took too long"), WATCHDOG_S
+        )
         # The first frames lay the window out; a touch before that lands on a 100x100 widget at 0,0.
         after_frames(SETTLE_FRAMES * 2, lambda: self._next(0))
 
@@ -267,7 +269,9 @@ def layout_problems(app: Any) -> list[str]:
         if isinstance(w, Label) and w.text.strip():
             tw, th = w.texture_size
             if tw > w.width + 2 or th > w.height + 2:
-                problems.append(f"text cut off ({tw}x{th} in {w.width:.0f}x{w.height:.0f}): {w.text!r}")
+                problems.append(
+                    f"text cut off ({tw}x{th} in {w.width:.0f}x{w.height:.0f}): {w.text!r}"
+                )
             if w.font_size < 28 * scale - 0.5:
                 problems.append(f"text smaller than 28 px ({w.font_size:.0f}): {w.text!r}")
         if isinstance(w, ButtonBehavior) and w.height < 120 * scale - 0.5:
@@ -287,7 +291,9 @@ def plan(journey: Journey, *, large_text: bool, language: str) -> None:
         j.add(None, j.press(Intent.TOGGLE_LANGUAGE), "attract", lambda v: v.language == "en")
     j.add("attract", lambda: None, "attract")
     j.add("await_card", j.press(Intent.START), "await_card")
-    j.add("await_card-notice", j.post(CardReadFailed("unreadable")), "await_card", lambda v: v.notice)
+    j.add(
+        "await_card-notice", j.post(CardReadFailed("unreadable")), "await_card", lambda v: v.notice
+    )
     j.add("identifying", j.hold("verify", j.post(CardRead(card()))), "identifying")
     j.add("categories", j.runner.release, "categories")
     j.add("items", j.press(Intent.PICK_CATEGORY, "shebao"), "items")
@@ -315,7 +321,9 @@ def first_frame() -> int:
         core, fullscreen=False, size=SIZE, exit_after_first_frame=True, on_first_frame=seen.append
     )
     core.stop()
-    print(json.dumps({"status": status, "calls": len(seen), "after_s": [t - STARTED for t in seen]}))
+    print(
+        json.dumps({"status": status, "calls": len(seen), "after_s": [t - STARTED for t in seen]})
+    )
     return status if len(seen) == 1 else 1
 
 
