@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drivers.printer import ReceiptPrinter
 from kiosk.central import CentralClient
 from kiosk.clock import SystemClock
 from kiosk.config import PROJECT_ROOT, KioskConfig
 from kiosk.core import KioskCore, Services
+from kiosk.delivery import central_sender
 from kiosk.devices import IdCardPoller
 from kiosk.events import Tick
-from drivers.printer import ReceiptPrinter
 from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
-from kiosk.delivery import central_sender
 from kiosk.simulation import SimulatedHall
 from kiosk.store import open_store
 
