@@ -1,0 +1,75 @@
+"""The `kiosk` command as a user runs it: subprocesses, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+KIOSK = [sys.executable, "-m", "kiosk.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_kiosk_central_serves_the_api_and_its_openapi_document(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*KIOSK, "central", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'c.db'}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                doc = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).json()
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "central did not start"
+                time.sleep(0.2)
+        paths = set(doc["paths"])
+        assert {
+            "/api/v1/catalogue",
+            "/api/v1/identity/verify",
+            "/api/v1/certificates",
+            "/api/v1/ratings",
+        } <= paths
+        catalogue = httpx.get(f"http://127.0.0.1:{port}/api/v1/catalogue").json()
+        assert sum(len(c["items"]) for c in catalogue["categories"]) >= 30
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_bad_config_file_is_one_clear_error_and_exit_2(tmp_path):
+    bad = tmp_path / "kiosk.yaml"
+    bad.write_text("devices:\n  idcard:\n    url: /dev/ttyUSB0\n", encoding="utf-8")
+    result = subprocess.run(
+        [*KIOSK, "run", "--headless", "--config", str(bad)], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "devices.idcard.url" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unreachable_printer_url_does_not_stop_the_kiosk_from_failing_clearly(tmp_path):
+    cfg = tmp_path / "kiosk.yaml"
+    cfg.write_text(
+        "devices:\n  receipt_printer:\n    url: usb://zzzz:0000\n", encoding="utf-8"
+    )
+    result = subprocess.run(
+        [*KIOSK, "run", "--headless", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"KIOSK_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "receipt printer" in result.stderr and "Traceback" not in result.stderr
