@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kiosk.config import ConfigError, load_config
+from kiosk.privacy import RedactingFilter
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -38,6 +39,18 @@ def _add_diag(subparsers: argparse._SubParsersAction) -> None:
     diag_printer.add_parser(diag_sub)
 
 
+def configure_logging(*, verbose: bool) -> None:
+    """One stderr handler whose filter masks ID numbers, whoever logs them (libraries too)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `kiosk` command."""
     parser = argparse.ArgumentParser(prog="kiosk", description="自助服务终端 self-service kiosk")
@@ -66,10 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kiosk` command."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

@@ -6,7 +6,6 @@ model: header, notice, the state's screen, footer actions and the countdown over
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,22 +29,13 @@ from screens.chrome import CountdownOverlay, Footer, Header, NoticeBanner
 from screens.guide import GuideScreen
 from screens.menu import MenuScreen
 from screens.rating import RatingScreen
+from screens.routing import content_of, more_time_label, screen_for, wants_overlay
 from screens.thanks import ThanksScreen
 from screens.widgets import set_shown
 
 PUMP_INTERVAL_S = 1 / 30
 TICK_INTERVAL_S = 1.0
 
-# Machine state -> screen. States not listed (and any view that says busy) use the busy screen.
-STATE_SCREENS = {
-    "attract": "attract",
-    "await_card": "await_card",
-    "categories": "menu",
-    "items": "menu",
-    "guide": "guide",
-    "rating": "rating",
-    "thanks": "thanks",
-}
 SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "attract": AttractScreen,
     "await_card": AwaitCardScreen,
@@ -55,31 +45,6 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "rating": RatingScreen,
     "thanks": ThanksScreen,
 }
-# Stopgap until the view model carries the countdown's button (see screens/README note in the
-# report): the only words the screens supply themselves.
-_MORE_TIME_FALLBACK = {"zh_CN": "继续办理", "en": "More time"}
-# On these screens the countdown is part of the content, not a warning over it.
-_NO_OVERLAY = {"thanks", "attract"}
-
-
-def screen_for(view: ViewModel) -> str:
-    """The name of the screen that renders `view`."""
-    if view.busy:
-        return "busy"
-    return STATE_SCREENS.get(view.state, "busy")
-
-
-def more_time_label(view: ViewModel) -> str:
-    """The label of the countdown overlay's button."""
-    option = getattr(view, "countdown_action", None)
-    if option is not None:
-        return str(option.label)
-    return _MORE_TIME_FALLBACK.get(view.language, _MORE_TIME_FALLBACK["zh_CN"])
-
-
-def _content(view: ViewModel) -> ViewModel:
-    """`view` without the countdown, to tell a real change from a clock tick."""
-    return dataclasses.replace(view, seconds_left=None, countdown_text="")
 
 
 class KioskApp(App):
@@ -178,7 +143,7 @@ class KioskApp(App):
             self._apply_sizes(view.large_text)
         name = screen_for(view)
         screen: KioskScreen = self.manager.get_screen(name)
-        content = _content(view)
+        content = content_of(view)
         if self._shown.get(name) != content:
             screen.show(view)
             self._shown = {name: content}  # other screens re-render when next shown
@@ -193,7 +158,7 @@ class KioskApp(App):
         self._show_countdown(view)
 
     def _show_countdown(self, view: ViewModel) -> None:
-        warn = view.seconds_left is not None and view.state not in _NO_OVERLAY
+        warn = wants_overlay(view)
         if warn:
             self.overlay.text = view.countdown_text
             self.overlay.button_text = more_time_label(view)

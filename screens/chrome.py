@@ -10,6 +10,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kiosk.events import Intent
 from kiosk.views import Option, ViewModel
 from screens.kv import load_kv
+from screens.routing import label_weight
 from screens.widgets import Send, option_button, set_shown
 
 # Footer styles: the way back is a clear outlined button; display preferences are quieter.
@@ -64,13 +65,6 @@ class Footer(BoxLayout):
             self.add_widget(
                 option_button(option, send, style, size_hint_x=label_weight(option.label))
             )
-
-
-def label_weight(label: str) -> float:
-    """A label's width in em, roughly (a Latin letter is about half a Chinese character), plus
-    room for the button's margins; used as a footer button's share of the row."""
-    ems = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in label)
-    return max(ems, 2.0) + 1.5
 
 
 class CountdownOverlay(ButtonBehavior, FloatLayout):

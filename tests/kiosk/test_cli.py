@@ -73,3 +73,20 @@ def test_an_unreachable_printer_url_does_not_stop_the_kiosk_from_failing_clearly
     )
     assert result.returncode == 2, result.stderr
     assert "receipt printer" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_logs_mask_id_numbers_whoever_logs_them(capsys):
+    import logging
+
+    from kiosk.cli import configure_logging
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging(verbose=False)
+        logging.getLogger("some.library").warning("card %s rejected", "110101195603121240")
+        err = capsys.readouterr().err
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    assert "110101195603121240" not in err and "1240" in err
