@@ -75,3 +75,26 @@ class SessionMachine(StateMachine):
     def state_id(self) -> str:
         """The id of the current state, e.g. `guide`."""
         return str(self.current_state_value)
+
+
+def mermaid() -> str:
+    """The machine as a Mermaid state diagram, for docs/machine.md."""
+    lines = [
+        "# The session state machine",
+        "",
+        "Generated from `kiosk/machine.py` by `python -m kiosk.machine > docs/machine.md`.",
+        "",
+        "```mermaid",
+        "stateDiagram-v2",
+        "    [*] --> attract",
+    ]
+    for state in SessionMachine().states:
+        for transition in state.transitions:
+            for target in transition.targets:
+                lines.append(f"    {state.id} --> {target.id}: {transition.event}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(mermaid(), end="")

@@ -220,3 +220,10 @@ def test_english_and_large_text_are_per_resident(kiosk, clock):
     step(kiosk, Intent.HOME)
     view = kiosk.view()
     assert view.language == "zh_CN" and not view.large_text
+
+
+def test_the_machine_diagram_in_docs_is_current():
+    from kiosk.config import PROJECT_ROOT
+    from kiosk.machine import mermaid
+
+    assert (PROJECT_ROOT / "docs" / "machine.md").read_text(encoding="utf-8") == mermaid()
