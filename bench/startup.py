@@ -78,7 +78,9 @@ def main() -> int:
                 "--windowed",
                 "--exit-after-first-frame",
             ]
-            bare = [sys.executable, "-c", BARE_KIVY]
+            bare_py = Path(tmp) / "bare_kivy.py"
+            bare_py.write_text(BARE_KIVY, encoding="utf-8")  # Kivy's App wants a source file
+            bare = [sys.executable, str(bare_py)]
             _time_until_marker(kiosk, env)  # warm-up: font extraction, bytecode
             kiosk_ms, bare_ms = [], []
             for _ in range(args.n):

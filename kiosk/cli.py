@@ -39,9 +39,21 @@ def _add_diag(subparsers: argparse._SubParsersAction) -> None:
     diag_printer.add_parser(diag_sub)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time (tests and the Xvfb re-exec swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(*, verbose: bool) -> None:
     """One stderr handler whose filter masks ID numbers, whoever logs them (libraries too)."""
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()

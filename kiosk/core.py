@@ -128,6 +128,11 @@ class KioskCore:
         """Call `listener(view)` whenever something visible may have changed."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: Callable[[ViewModel], None]) -> None:
+        """Stop calling `listener` (a closed window, a finished test)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def view(self) -> ViewModel:
         """The current view model for the screens."""
         return build_view(

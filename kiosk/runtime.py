@@ -125,6 +125,11 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
                 close()
 
 
+def _announce_first_frame(_t: float) -> None:
+    # bench/startup.py waits for this line on stdout
+    print("FIRST-FRAME", flush=True)
+
+
 def run_headless(core: KioskCore, stop: threading.Event) -> None:
     """The machine's loop without a screen: pump events, tick once a second."""
     next_tick = 0.0
@@ -165,5 +170,6 @@ def run_kiosk(
                 fullscreen=config.ui.fullscreen and not windowed,
                 size=(config.ui.width, config.ui.height),
                 exit_after_first_frame=exit_after_first_frame,
+                on_first_frame=_announce_first_frame if exit_after_first_frame else None,
             )
         )

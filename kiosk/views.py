@@ -80,6 +80,7 @@ class ViewModel:
     actions: tuple[Option, ...] = ()
     seconds_left: int | None = None
     countdown_text: str = ""
+    countdown_action: Option | None = None
     large_text: bool = False
     language: str = "zh_CN"
     status_line: str = ""
@@ -138,8 +139,11 @@ def build_view(ctx: ViewContext) -> ViewModel:
     ]
     seconds = None if ctx.seconds_left is None else int(ctx.seconds_left + 0.999)
     countdown = ""
+    countdown_action = None
     if seconds is not None:
         countdown = _("Returning to the start in {n} s").format(n=seconds)
+        if ctx.state != "thanks":
+            countdown_action = Option(Intent.MORE_TIME, _("More time"), primary=True)
     notice = ctx.session.notice
     return ViewModel(
         state=ctx.state,
@@ -147,6 +151,7 @@ def build_view(ctx: ViewContext) -> ViewModel:
         actions=tuple(actions),
         seconds_left=seconds,
         countdown_text=countdown,
+        countdown_action=countdown_action,
         large_text=ctx.session.prefs.large_text,
         language=lang,
         status_line=f"{ctx.config.site_name}  ·  {ctx.config.kiosk_id}",

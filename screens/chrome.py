@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
@@ -24,7 +24,6 @@ class Header(BoxLayout):
     clock_text = StringProperty("")
     title = StringProperty("")
     subtitle = StringProperty("")
-    show_title = BooleanProperty(True)
 
     def on_kv_post(self, base_widget) -> None:
         # Strong references (ids are weak proxies): these leave the tree on some screens and
@@ -37,7 +36,6 @@ class Header(BoxLayout):
         self.status_line = view.status_line
         self.title = view.title if with_title else ""
         self.subtitle = view.subtitle if with_title else ""
-        self.show_title = with_title
         set_shown(self._title_box, self, with_title)
         set_shown(self._subtitle, self._title_box, with_title and bool(view.subtitle))
 

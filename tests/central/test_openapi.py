@@ -14,6 +14,7 @@ ENDPOINTS = {
     ("post", "/api/v1/identity/verify"),
     ("post", "/api/v1/certificates"),
     ("get", "/api/v1/certificates/{certificate_no}/verification"),
+    ("post", "/api/v1/ratings"),
 }
 
 

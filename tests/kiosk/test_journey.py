@@ -131,6 +131,7 @@ def test_countdown_warns_before_timeout_and_a_touch_gives_more_time(kiosk, clock
     kiosk.pump()
     view = kiosk.view()
     assert view.seconds_left == 10 and view.countdown_text == "10 秒后返回首页"
+    assert view.countdown_action.label == "继续办理"
     step(kiosk, Intent.MORE_TIME)
     assert kiosk.view().seconds_left is None and kiosk.state == "guide"
 
@@ -227,3 +228,22 @@ def test_the_machine_diagram_in_docs_is_current():
     from kiosk.machine import mermaid
 
     assert (PROJECT_ROOT / "docs" / "machine.md").read_text(encoding="utf-8") == mermaid()
+
+
+def test_every_ui_text_has_a_chinese_translation():
+    """Chinese first: a message without zh_CN would show English to a resident."""
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    from kiosk.config import PROJECT_ROOT
+
+    with open(PROJECT_ROOT / "kiosk/locale/zh_CN/LC_MESSAGES/kiosk.po", "rb") as fh:
+        catalog = read_po(fh)
+    messages = {
+        msg
+        for _, msg, _, _ in extract_from_file(
+            "python", PROJECT_ROOT / "kiosk/views.py", keywords={"_": None, "N_": None}
+        )
+    }
+    missing = sorted(m for m in messages if not (catalog.get(m) and catalog.get(m).string))
+    assert messages and missing == []
