@@ -61,9 +61,7 @@ def test_a_bad_config_file_is_one_clear_error_and_exit_2(tmp_path):
 
 def test_an_unreachable_printer_url_does_not_stop_the_kiosk_from_failing_clearly(tmp_path):
     cfg = tmp_path / "kiosk.yaml"
-    cfg.write_text(
-        "devices:\n  receipt_printer:\n    url: usb://zzzz:0000\n", encoding="utf-8"
-    )
+    cfg.write_text("devices:\n  receipt_printer:\n    url: usb://zzzz:0000\n", encoding="utf-8")
     result = subprocess.run(
         [*KIOSK, "run", "--headless", "--config", str(cfg)],
         capture_output=True,
