@@ -95,6 +95,7 @@ class IdCardPoller:
                 self._wait_for_removal(reader)
                 continue
             self._post(CardRead(record))
+            del record  # the core owns the resident's data now; keep no copy in this thread
             self._wait_for_removal(reader)
 
     def _wait_for_removal(self, reader: Any) -> None:
