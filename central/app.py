@@ -163,6 +163,16 @@ def verify_identity(
     return service.verify_identity(session, state.settings, body)
 
 
+# Every state-changing POST carries one; a replay of the same key is applied once.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Unique per request, 1-255 printable ASCII characters.",
+    ),
+]
+
+
 @router.post(
     "/certificates",
     tags=["certificates"],
@@ -184,13 +194,7 @@ def issue_certificate(
     response: Response,
     session: SessionDep,
     state: StateDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="Unique per certificate request, 1-255 printable ASCII characters.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Certificate:
     """Issue (or replay) a certificate."""
     idempotency_key = _checked_key(idempotency_key)
@@ -231,10 +235,7 @@ def submit_rating(
     response: Response,
     session: SessionDep,
     state: StateDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="Unique per rating, 1-255 printable ASCII."),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> RatingReceipt:
     """Record (or replay) a rating."""
     receipt, created = ratings.record_rating(

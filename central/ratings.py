@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from central.db import ItemRow, RatingRow
 from central.errors import ApiError
 from central.models import RatingReceipt, RatingRequest
-from central.service import content_hash
+from central.service import check_same_request, content_hash
 
 
 def _receipt(row: RatingRow) -> RatingReceipt:
@@ -25,12 +24,7 @@ def _find(session: Session, key: str) -> RatingRow | None:
 
 
 def _replay(row: RatingRow, request_hash: str) -> RatingReceipt:
-    if not hmac.compare_digest(row.request_hash, request_hash):
-        raise ApiError(
-            409,
-            "idempotency_conflict",
-            "this Idempotency-Key was already used with a different request body",
-        )
+    check_same_request(row.request_hash, request_hash)
     return _receipt(row)
 
 

@@ -152,13 +152,18 @@ def verify_identity(
     return IdentityResult(verified=verified, person_ref=ref, reason=reason, expires_at=expires_at)
 
 
-def _replay(row: CertificateRow, request_hash: str) -> Certificate:
-    if not hmac.compare_digest(row.request_hash, request_hash):
+def check_same_request(stored_hash: str, request_hash: str) -> None:
+    """A replayed Idempotency-Key must carry the same body; otherwise 409."""
+    if not hmac.compare_digest(stored_hash, request_hash):
         raise ApiError(
             409,
             "idempotency_conflict",
             "this Idempotency-Key was already used with a different request body",
         )
+
+
+def _replay(row: CertificateRow, request_hash: str) -> Certificate:
+    check_same_request(row.request_hash, request_hash)
     return Certificate.model_validate(row.body)
 
 
