@@ -61,6 +61,10 @@ def configure_logging(*, verbose: bool) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not verbose:
+        # one line per HTTP request is traffic, not news; our own client logs outages itself
+        for noisy in ("httpx", "httpcore", "uvicorn.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def build_parser() -> argparse.ArgumentParser:
