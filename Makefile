@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup run test lint bench central clean
+.PHONY: setup run test lint bench central clean i18n
 
 setup: $(STAMP)
 
@@ -39,3 +39,8 @@ central: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache var/
+
+# After changing UI text in kiosk/views.py: refresh the catalogues, then translate the new entries.
+i18n: setup
+	$(BIN)/pybabel extract --no-location --omit-header -k N_ -k _ -o kiosk/locale/kiosk.pot kiosk/views.py
+	$(BIN)/pybabel update --omit-header --no-fuzzy-matching -D kiosk -i kiosk/locale/kiosk.pot -d kiosk/locale

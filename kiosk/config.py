@@ -38,13 +38,24 @@ class DeviceConfig(_Strict):
     enabled: bool = True
     baud: int | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=3.0, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict)  # passed to the driver's factory
 
     _url_ok = field_validator("url")(_check_device_url)
 
 
 class DevicesConfig(_Strict):
+    """Every device the kiosk may have, by its role; a disabled one counts as absent."""
+
     idcard: DeviceConfig = DeviceConfig(url="sim://")
     receipt_printer: DeviceConfig = DeviceConfig(url="sim://")
+    document_printer: DeviceConfig = DeviceConfig(url="cups://kiosk-a4", enabled=False)
+    smartcard: DeviceConfig = DeviceConfig(url="pcsc://", enabled=False)
+    qr_scanner: DeviceConfig = DeviceConfig(url="serial:///dev/ttyACM0", enabled=False)
+    camera: DeviceConfig = DeviceConfig(url="v4l2:///dev/video0", enabled=False)
+
+    def enabled(self) -> dict[str, DeviceConfig]:
+        """The devices this kiosk has, by role."""
+        return {name: cfg for name, cfg in self if cfg.enabled}
 
 
 class CentralConfig(_Strict):

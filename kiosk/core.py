@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from statemachine.exceptions import TransitionNotAllowed
 
+from drivers.state import DeviceState, DeviceStatus
+from kiosk.availability import Function, available_functions
 from kiosk.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.events import (
@@ -80,7 +82,12 @@ class KioskCore:
         self._defaults = Preferences(config.ui.large_text, config.ui.language)
         self.session = Session(prefs=Preferences(config.ui.large_text, config.ui.language))
         self.catalogue: Any = None
-        self.devices: dict[str, str] = {}
+        # Optimistic until the device manager reports otherwise: a kiosk starts offering what its
+        # configuration says it has; a disabled device is absent.
+        self.devices: dict[str, DeviceStatus] = {
+            name: DeviceStatus(DeviceState.ONLINE, "not yet reported")
+            for name in config.devices.enabled()
+        }
         self._last_activity = clock.monotonic()
         self._catalogue_token = 0
         self.machine = SessionMachine(item_is_printable=self._item_is_printable, listeners=[self])
@@ -142,9 +149,13 @@ class KioskCore:
                 catalogue=self.catalogue,
                 config=self.config,
                 seconds_left=self.seconds_left(),
-                devices=dict(self.devices),
+                available=self.available(),
             )
         )
+
+    def available(self) -> frozenset[Function]:
+        """The kiosk functions its devices allow now."""
+        return available_functions(self.devices)
 
     def seconds_left(self) -> float | None:
         """Seconds until the inactivity timeout, once inside the warning window; else None."""
@@ -174,13 +185,14 @@ class KioskCore:
             case TaskDone() | TaskFailed():
                 self._on_task(event)
             case DeviceChanged():
-                self.devices[event.device] = event.state
+                self.devices[event.device] = event.status
 
     def _on_touch(self, touch: Touch) -> None:
         prefs = self.session.prefs
         match touch.intent:
             case Intent.START:
-                self._send("start")
+                if Function.IDENTIFY_BY_ID_CARD in self.available():
+                    self._send("start")
             case Intent.BACK:
                 self._send("finish" if self.state == "thanks" else "back")
             case Intent.HOME:
@@ -376,6 +388,7 @@ class KioskCore:
         return (
             summary is not None
             and summary.flow == "print"
+            and Function.PRINT_RECEIPT in self.available()
             and identity is not None
             and bool(identity.person_ref)
         )

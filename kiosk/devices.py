@@ -18,6 +18,7 @@ from drivers.idcard import (
     IdCardReader,
     NoCardError,
 )
+from drivers.state import DeviceState, DeviceStatus
 from kiosk.events import CardRead, CardReadFailed, DeviceChanged, Event
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class IdCardPoller:
             log.info("ID card reader online")
         else:
             log.warning("ID card reader %s: %s", state, reason)
-        self._post(DeviceChanged("idcard", state, {"reason": reason} if reason else {}))
+        self._post(DeviceChanged("idcard", DeviceStatus(DeviceState(state), reason)))
 
     def _run(self) -> None:
         backoff = 1.0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from drivers.state import DeviceStatus
 
 
 class Intent(StrEnum):
@@ -77,11 +79,23 @@ class TaskFailed:
 
 @dataclass(frozen=True)
 class DeviceChanged:
-    """A device's state changed (online, offline, paper low, ...)."""
+    """A device's status changed (online, offline, paper low, ...)."""
 
     device: str
-    state: str
-    detail: dict[str, Any] = field(default_factory=dict)
+    status: DeviceStatus
 
 
-Event = Touch | CardRead | CardReadFailed | Tick | TaskDone | TaskFailed | DeviceChanged
+@dataclass(frozen=True, repr=False)
+class DeviceInput:
+    """Input from a device (a card read, a scanned code); may be personal: never logged."""
+
+    device: str
+    payload: Any
+
+    def __repr__(self) -> str:
+        return f"DeviceInput({self.device!r}, {type(self.payload).__name__})"
+
+
+Event = (
+    Touch | CardRead | CardReadFailed | Tick | TaskDone | TaskFailed | DeviceChanged | DeviceInput
+)

@@ -5,9 +5,10 @@ Screens render these and nothing else, so every word a resident reads is decided
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from kiosk.availability import Function
 from kiosk.config import KioskConfig
 from kiosk.events import Intent
 from kiosk.i18n import N_, translator
@@ -55,6 +56,7 @@ class Option:
     arg: str | None = None
     sublabel: str = ""
     primary: bool = False
+    enabled: bool = True  # False: shown greyed, with the reason in the view's notice or hint
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class ViewContext:
     catalogue: Any
     config: KioskConfig
     seconds_left: float | None = None
-    devices: dict[str, str] = field(default_factory=dict)
+    available: frozenset[Function] = frozenset(Function)
 
 
 def _name(obj: Any, language: str) -> str:
@@ -164,12 +166,19 @@ def _back_home(_: Any) -> list[Option]:
 
 
 def _attract(ctx: ViewContext, _: Any) -> dict[str, Any]:
-    return {
+    can_identify = Function.IDENTIFY_BY_ID_CARD in ctx.available
+    view = {
         "title": _("Self-service"),
         "subtitle": ctx.config.site_name,
         "hint": _("Place your ID card on the reader, or touch Start"),
-        "options": (Option(Intent.START, _("Start"), primary=True),),
+        "options": (Option(Intent.START, _("Start"), primary=True, enabled=can_identify),),
     }
+    if not can_identify:
+        view["hint"] = _(
+            "The ID card reader is out of service. Please go to a service window; "
+            "staff have been told."
+        )
+    return view
 
 
 def _await_card(ctx: ViewContext, _: Any) -> dict[str, Any]:
@@ -261,7 +270,10 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
     )
     options: tuple[Option, ...] = ()
     hint = ""
-    if item.flow == "print":
+    if item.flow == "print" and Function.PRINT_RECEIPT not in ctx.available:
+        options = (Option(Intent.PRINT, _("Print the certificate"), enabled=False),)
+        hint = _("The printer is out of service, so printing is not possible right now.")
+    elif item.flow == "print":
         options = (Option(Intent.PRINT, _("Print the certificate"), primary=True),)
     else:
         hint = _("This service is not yet available at this kiosk; please go to a service window.")

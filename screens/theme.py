@@ -28,6 +28,9 @@ TEXT_MUTED = rgba("#3C4148")  # still ~10:1 on white: "muted" must not mean hard
 TEXT_ON_BLUE = rgba("#FFFFFF")
 BORDER = rgba("#9AA5B1")
 PRESSED = rgba("#C9D6E8")
+# A function that cannot be offered now: grey, but its words stay readable (~7:1).
+DISABLED_BG = rgba("#E6E8EB")
+DISABLED_TEXT = rgba("#4A4F57")
 # Black on amber: the highest-contrast warning pair, and not red (red reads as "you did wrong").
 NOTICE_BG = rgba("#FFD23F")
 NOTICE_TEXT = rgba("#000000")

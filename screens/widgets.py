@@ -34,6 +34,7 @@ _STYLES = {
     "primary": (theme.BLUE, theme.BLUE_DARK, theme.TEXT_ON_BLUE, theme.BLUE_DARK),
     "secondary": (theme.SURFACE, theme.PRESSED, theme.BLUE_DARK, theme.BLUE),
     "quiet": (theme.BLUE_PALE, theme.PRESSED, theme.BLUE_DARK, theme.BORDER),
+    "disabled": (theme.DISABLED_BG, theme.DISABLED_BG, theme.DISABLED_TEXT, theme.BORDER),
 }
 
 
@@ -92,11 +93,14 @@ def bind_send(widget: KButton | Tile, send: Send) -> None:
 
 def option_button(option: Option, send: Send, style: str | None = None, **props) -> KButton:
     """A button for one view-model option; `props` set KButton properties (role, size_factor)."""
+    if not option.enabled:
+        style = "disabled"
     button = KButton(
         text=option.label,
         intent=option.intent,
         arg=option.arg,
         style=style or ("primary" if option.primary else "secondary"),
+        disabled=not option.enabled,
         **props,
     )
     bind_send(button, send)

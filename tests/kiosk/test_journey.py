@@ -7,58 +7,11 @@ from pathlib import Path
 import pytest
 
 from drivers.printer import PaperOut, Qr, Text
-from kiosk.clock import FakeClock
 from kiosk.config import parse_config
 from kiosk.core import KioskCore, Services
 from kiosk.events import CardRead, Intent, Tick
-from kiosk.outbox import Outbox, load_or_create_key
-from kiosk.store import open_store
-from kiosk.tasks import InlineTaskRunner
 from tests.support.fakes import FakeCentral, FakePrinter, card
-
-NAME, ID_NUMBER = "李秀英", "110101195603121240"
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path, clock):
-    s = open_store(f"sqlite:///{tmp_path / 'kiosk.db'}", clock.now)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def kiosk(store, clock, tmp_path):
-    config = parse_config({"kiosk_id": "KIOSK-T-1"})
-    outbox = Outbox(store, load_or_create_key(tmp_path / "outbox.key"))
-    services = Services(central=FakeCentral(), printer=FakePrinter(), journal=store, outbox=outbox)
-    core = KioskCore(config, services, clock, runner_factory=InlineTaskRunner)
-    core.start()
-    core.pump()
-    return core
-
-
-def step(core: KioskCore, intent: Intent, arg: str | None = None) -> str:
-    core.touch(intent, arg)
-    core.pump()
-    return core.state
-
-
-def place_card(core: KioskCore, name: str = NAME, id_number: str = ID_NUMBER) -> str:
-    core.post(CardRead(card(name, id_number)))
-    core.pump()
-    return core.state
-
-
-def walk_to_guide(core: KioskCore) -> None:
-    assert step(core, Intent.START) == "await_card"
-    assert place_card(core) == "categories"
-    assert step(core, Intent.PICK_CATEGORY, "shebao") == "items"
-    assert step(core, Intent.PICK_ITEM, "SB001") == "guide"
+from tests.support.journey import ID_NUMBER, NAME, place_card, step, walk_to_guide
 
 
 def test_whole_journey_prints_rates_and_returns_to_attract(kiosk, clock, store, tmp_path):

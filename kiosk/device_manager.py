@@ -1,0 +1,222 @@
+"""The device manager: builds drivers from config, runs each in its own supervised thread.
+
+Each device is driven through the uniform face in docs/DEVICES.md (open, close, status, and poll
+for input devices). A supervisor opens its device with back-off, polls it, turns driver input into
+kiosk events, publishes `DeviceStatus` changes (logged once when a device breaks and once when it
+recovers), and reopens it after an unplug, so a device that comes back is usable without a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.state import DeviceState, DeviceStatus
+from kiosk.availability import Function, available_functions
+from kiosk.events import DeviceChanged, DeviceInput, Event
+
+log = logging.getLogger(__name__)
+
+# Driver factories by device name, imported only when configured, so a kiosk without a camera
+# does not need OpenCV's camera code loaded (and a missing optional package fails only its device).
+FACTORIES: dict[str, str] = {
+    "idcard": "drivers.idcard:open_idcard_reader",
+    "receipt_printer": "drivers.printer:open_receipt_printer",
+    "document_printer": "drivers.docprinter:open_document_printer",
+    "smartcard": "drivers.smartcard:open_smartcard",
+    "qr_scanner": "drivers.qr:open_qr_scanner",
+    "camera": "drivers.camera:open_camera",
+}
+
+
+def load_factory(path: str) -> Callable[..., Any]:
+    """`package.module:function` to the function."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """One configured device: its name (its role in the kiosk), URL and driver options."""
+
+    name: str
+    url: str
+    options: dict[str, Any]
+    factory: Callable[..., Any]
+
+
+class Supervisor:
+    """Runs one device in its own thread; never dies, whatever the driver does."""
+
+    def __init__(
+        self,
+        spec: DeviceSpec,
+        post: Callable[[Event], None],
+        *,
+        status_interval_s: float = 5.0,
+        poll_s: float = 0.3,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self.spec = spec
+        self._post = post
+        self._status_interval_s = status_interval_s
+        self._poll_s = poll_s
+        self._max_backoff_s = max_backoff_s
+        self._stop = threading.Event()
+        # Held while the supervisor talks to the device, and by `use()` for jobs (a print), so a
+        # status query never interleaves with a job on the same wire.
+        self._lock = threading.RLock()
+        self._device: Any = None
+        self._opened = False
+        self.status = DeviceStatus(DeviceState.OFFLINE, "starting")
+        self._thread = threading.Thread(target=self._run, name=f"device-{spec.name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        with self._lock:
+            self._close()
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Any]:
+        """The open device, for a job; raises `DeviceUnavailable` when it is not usable now."""
+        with self._lock:
+            if not self._opened or self._device is None:
+                raise DeviceUnavailable(self.spec.name, self.status)
+            yield self._device
+            self._publish(self._safe_status())
+
+    def _run(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                with self._lock:
+                    self._open()
+                    opened = self._device.status()
+                self._serve(opened)
+                backoff = 1.0
+            except Exception as exc:  # drivers raise their own trees; all mean "not usable now"
+                self._publish(_failure_status(exc))
+                with self._lock:
+                    self._close()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+
+    def _serve(self, opened: DeviceStatus) -> None:
+        polls = hasattr(self._device, "poll")
+        if not polls:
+            self._publish(opened)
+        next_status = time.monotonic() + self._status_interval_s
+        while not self._stop.is_set():
+            if polls:
+                with self._lock:
+                    inputs = self._device.poll(self._poll_s)
+                # Announced only once it has really worked, so a device that opens and then
+                # fails at once does not flap between online and broken in the logs.
+                self._publish(opened)
+                for item in inputs:
+                    self._post(DeviceInput(self.spec.name, item))
+            else:
+                self._stop.wait(max(0.0, next_status - time.monotonic()))
+            if time.monotonic() >= next_status:
+                with self._lock:
+                    opened = self._device.status()
+                self._publish(opened)
+                next_status = time.monotonic() + self._status_interval_s
+
+    def _open(self) -> None:
+        if self._device is None:
+            self._device = self.spec.factory(self.spec.url, **self.spec.options)
+        self._device.open()
+        self._opened = True
+
+    def _close(self) -> None:
+        if self._device is not None and self._opened:
+            with contextlib.suppress(Exception):
+                self._device.close()
+        self._opened = False
+
+    def _safe_status(self) -> DeviceStatus:
+        try:
+            return self._device.status()  # type: ignore[no-any-return]
+        except Exception as exc:
+            return _failure_status(exc)
+
+    def _publish(self, status: DeviceStatus) -> None:
+        previous, self.status = self.status, status
+        if status == previous:
+            return
+        if status.state is DeviceState.ONLINE and status.usable:
+            log.info("%s is %s", self.spec.name, status.state.value)
+        else:
+            log.warning("%s is %s: %s", self.spec.name, status.state.value, status.reason)
+        self._post(DeviceChanged(self.spec.name, status))
+
+
+def _failure_status(exc: Exception) -> DeviceStatus:
+    # docs/DEVICES.md: a family's `...UnavailableError` / `...Offline` means "not there now"
+    unavailable = "Unavailable" in type(exc).__name__ or "Offline" in type(exc).__name__
+    state = (
+        DeviceState.OFFLINE
+        if unavailable or isinstance(exc, OSError)
+        else DeviceState.HARDWARE_ERROR
+    )
+    return DeviceStatus(state, f"{type(exc).__name__}: {exc}"[:200])
+
+
+class DeviceUnavailable(Exception):
+    """A job asked for a device that is not usable now."""
+
+    def __init__(self, name: str, status: DeviceStatus) -> None:
+        super().__init__(f"{name} is {status.state.value}: {status.reason}")
+        self.name = name
+        self.status = status
+
+
+class DeviceManager:
+    """All configured devices, supervised; answers which kiosk functions are available now."""
+
+    def __init__(
+        self, specs: list[DeviceSpec], post: Callable[[Event], None], **supervisor_options: Any
+    ) -> None:
+        self._supervisors = {
+            spec.name: Supervisor(spec, post, **supervisor_options) for spec in specs
+        }
+
+    def start(self) -> None:
+        for supervisor in self._supervisors.values():
+            supervisor.start()
+
+    def stop(self) -> None:
+        for supervisor in self._supervisors.values():
+            supervisor.stop()
+
+    def names(self) -> list[str]:
+        return list(self._supervisors)
+
+    def spec(self, name: str) -> DeviceSpec:
+        return self._supervisors[name].spec
+
+    def statuses(self) -> dict[str, DeviceStatus]:
+        """The latest status of every configured device."""
+        return {name: s.status for name, s in self._supervisors.items()}
+
+    def available(self) -> frozenset[Function]:
+        """The kiosk functions that can be offered now."""
+        return available_functions(self.statuses())
+
+    def use(self, name: str) -> contextlib.AbstractContextManager[Any]:
+        """The named device, locked for a job."""
+        supervisor = self._supervisors.get(name)
+        if supervisor is None:
+            raise DeviceUnavailable(name, DeviceStatus(DeviceState.NO_DEVICE, "not configured"))
+        return supervisor.use()
