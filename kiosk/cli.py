@@ -31,10 +31,11 @@ def _cmd_central(args: argparse.Namespace) -> int:
 
 
 def _add_diag(subparsers: argparse._SubParsersAction) -> None:
-    from kiosk import diag_idcard, diag_printer
+    from kiosk import diag_devices, diag_idcard, diag_printer
 
     diag = subparsers.add_parser("diag", help="technician's diagnostics (devices, self-tests)")
     diag_sub = diag.add_subparsers(dest="diag_command", required=True, metavar="COMMAND")
+    diag_devices.add_parser(diag_sub)
     diag_idcard.add_parser(diag_sub)
     diag_printer.add_parser(diag_sub)
 
@@ -51,7 +52,7 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def configure_logging(*, verbose: bool) -> None:
+def configure_logging(*, verbose: bool, quiet: bool = False) -> None:
     """One stderr handler whose filter masks ID numbers, whoever logs them (libraries too)."""
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -60,7 +61,7 @@ def configure_logging(*, verbose: bool) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     if not verbose:
         # one line per HTTP request is traffic, not news; our own client logs outages itself
         for noisy in ("httpx", "httpcore", "uvicorn.access"):
@@ -95,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kiosk` command."""
     args = build_parser().parse_args(argv)
-    configure_logging(verbose=args.verbose)
+    # a technician's diagnostic prints its answer; only problems belong beside it
+    configure_logging(verbose=args.verbose, quiet=args.command == "diag")
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

@@ -220,3 +220,30 @@ class DeviceManager:
         if supervisor is None:
             raise DeviceUnavailable(name, DeviceStatus(DeviceState.NO_DEVICE, "not configured"))
         return supervisor.use()
+
+
+class DriverMissing(Exception):
+    """The driver for a configured device cannot be loaded (a package is not installed)."""
+
+
+def _missing(name: str, error: Exception) -> Callable[..., Any]:
+    def factory(url: str, **_options: Any) -> Any:
+        raise DriverMissing(f"the {name} driver cannot be loaded: {error}")
+
+    return factory
+
+
+def build_specs(devices: dict[str, Any], urls: dict[str, str] | None = None) -> list[DeviceSpec]:
+    """Specs for the enabled devices of a config (`DevicesConfig.enabled()`); `urls` overrides
+    addresses, e.g. with the real pty or port of a simulator started for a `sim://` device."""
+    specs = []
+    for name, cfg in devices.items():
+        try:
+            factory = load_factory(FACTORIES[name])
+        except (ImportError, AttributeError, KeyError) as exc:
+            factory = _missing(name, exc)
+        options = dict(cfg.options)
+        if cfg.baud is not None:
+            options.setdefault("baud", cfg.baud)
+        specs.append(DeviceSpec(name, (urls or {}).get(name, cfg.url), options, factory))
+    return specs

@@ -34,27 +34,42 @@ class SimulatedHall:
     def start(self) -> tuple[str, str]:
         """Start what is simulated; returns the URLs of the ID card reader and the printer."""
         devices = self._config.devices
-        idcard_url, printer_url = devices.idcard.url, devices.receipt_printer.url
-        if idcard_url.startswith("sim://"):
-            from drivers.idcard.simulator import IdCardSimulator
+        urls = self.start_for(
+            {"idcard": devices.idcard, "receipt_printer": devices.receipt_printer}
+        )
+        return urls["idcard"], urls["receipt_printer"]
 
-            self.idcard_sim = IdCardSimulator(card=None)
-            self.idcard_sim.start()
-            self._stoppers.append(self.idcard_sim.stop)
-            idcard_url = self.idcard_sim.url
-            log.info("simulated ID card reader on %s", idcard_url)
-        if printer_url.startswith("sim://"):
-            from drivers.printer.simulator import PrinterSimulator
+    def start_for(self, devices: dict[str, Any]) -> dict[str, str]:
+        """Start a simulator for each `sim://` device given; returns every device's real URL."""
+        urls = {}
+        for name, cfg in devices.items():
+            urls[name] = cfg.url
+            if cfg.url.startswith("sim://") and name in _STARTERS:
+                urls[name] = _STARTERS[name](self)
+        return urls
 
-            self._receipts_dir.mkdir(parents=True, exist_ok=True)
-            self.printer_sim = PrinterSimulator(port=0, out_dir=self._receipts_dir)
-            self.printer_sim.start()
-            self._stoppers.append(self.printer_sim.stop)
-            printer_url = self.printer_sim.url
-            log.info(
-                "simulated receipt printer on %s, receipts in %s", printer_url, self._receipts_dir
-            )
-        return idcard_url, printer_url
+    def _start_idcard(self) -> str:
+        from drivers.idcard.simulator import IdCardSimulator
+
+        self.idcard_sim = IdCardSimulator(card=None)
+        self.idcard_sim.start()
+        self._stoppers.append(self.idcard_sim.stop)
+        log.info("simulated ID card reader on %s", self.idcard_sim.url)
+        return str(self.idcard_sim.url)
+
+    def _start_printer(self) -> str:
+        from drivers.printer.simulator import PrinterSimulator
+
+        self._receipts_dir.mkdir(parents=True, exist_ok=True)
+        self.printer_sim = PrinterSimulator(port=0, out_dir=self._receipts_dir)
+        self.printer_sim.start()
+        self._stoppers.append(self.printer_sim.stop)
+        log.info(
+            "simulated receipt printer on %s, receipts in %s",
+            self.printer_sim.url,
+            self._receipts_dir,
+        )
+        return str(self.printer_sim.url)
 
     def attach(self, core: Any) -> None:
         """Let the demo resident react to the screens: place the card when asked, take it back."""
@@ -90,3 +105,9 @@ class SimulatedHall:
         for stop in reversed(self._stoppers):
             stop()
         self._stoppers.clear()
+
+
+_STARTERS = {
+    "idcard": SimulatedHall._start_idcard,
+    "receipt_printer": SimulatedHall._start_printer,
+}
