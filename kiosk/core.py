@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from statemachine.exceptions import TransitionNotAllowed
 
 from drivers.state import DeviceState, DeviceStatus
+from kiosk import device_inputs
 from kiosk.availability import Function, available_functions
 from kiosk.clock import Clock
 from kiosk.config import KioskConfig
@@ -25,6 +26,7 @@ from kiosk.events import (
     CardRead,
     CardReadFailed,
     DeviceChanged,
+    DeviceInput,
     Event,
     Intent,
     TaskDone,
@@ -186,6 +188,10 @@ class KioskCore:
                 self._on_task(event)
             case DeviceChanged():
                 self.devices[event.device] = event.status
+            case DeviceInput():
+                translated = device_inputs.to_core_event(event)
+                if translated is not None:
+                    self.handle(translated)
 
     def _on_touch(self, touch: Touch) -> None:
         prefs = self.session.prefs

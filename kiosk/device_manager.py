@@ -247,3 +247,16 @@ def build_specs(devices: dict[str, Any], urls: dict[str, str] | None = None) -> 
             options.setdefault("baud", cfg.baud)
         specs.append(DeviceSpec(name, (urls or {}).get(name, cfg.url), options, factory))
     return specs
+
+
+class ManagedPrinter:
+    """The receipt printer as the print flow sees it: one job at a time, through its supervisor."""
+
+    def __init__(self, manager: DeviceManager, name: str = "receipt_printer") -> None:
+        self._manager = manager
+        self._name = name
+
+    def print_receipt(self, receipt: Any) -> Any:
+        """Print, or raise `DeviceUnavailable` / the driver's own error."""
+        with self._manager.use(self._name) as printer:
+            return printer.print_receipt(receipt)

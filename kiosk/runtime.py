@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drivers.printer import ReceiptPrinter
 from kiosk.central import CentralClient
 from kiosk.clock import SystemClock
 from kiosk.config import PROJECT_ROOT, KioskConfig
 from kiosk.core import KioskCore, Services
 from kiosk.delivery import central_sender
-from kiosk.devices import IdCardPoller
+from kiosk.device_manager import DeviceManager, ManagedPrinter, build_specs
 from kiosk.events import Tick
 from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
 from kiosk.simulation import SimulatedHall
@@ -40,6 +39,7 @@ class Runtime:
 
     core: KioskCore
     hall: SimulatedHall
+    devices: DeviceManager
     closers: list[Any] = field(default_factory=list)
 
 
@@ -87,8 +87,9 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
 
         hall = SimulatedHall(config, receipts_dir=_var_path("var/receipts"))
         closers.append(hall.stop)
+        enabled = config.devices.enabled()
         with _starting("device simulators"):
-            idcard_url, printer_url = hall.start()
+            urls = hall.start_for(enabled)
 
         with _starting("local store"):
             store = open_store(_sqlite_url(config.store.url), clock.now)
@@ -99,26 +100,24 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
             central_url, timeout=config.central.timeout_s, kiosk_id=config.kiosk_id
         )
         closers.append(central.close)
-        with _starting("receipt printer"):
-            printer = ReceiptPrinter(printer_url)
-        services = Services(central=central, printer=printer, journal=store, outbox=outbox)
+        # The manager posts to the core, which is built next; the lambda resolves it then.
+        manager = DeviceManager(build_specs(enabled, urls), lambda event: core.post(event))
+        services = Services(
+            central=central,
+            printer=ManagedPrinter(manager),
+            journal=store,
+            outbox=outbox,
+        )
         core = KioskCore(config, services, clock)
         closers.append(core.stop)
         hall.attach(core)
-
-        poller = IdCardPoller(
-            idcard_url,
-            core.post,
-            baud=config.devices.idcard.baud or 115200,
-            timeout_s=config.devices.idcard.timeout_s,
-        )
-        poller.start()
-        closers.append(poller.stop)
+        manager.start()
+        closers.append(manager.stop)
         delivery = OutboxWorker(outbox, {"rating": central_sender(central)})
         delivery.start()
         closers.append(delivery.stop)
         core.start()
-        yield Runtime(core, hall, closers)
+        yield Runtime(core, hall, manager, closers)
     finally:
         for close in reversed(closers):
             with contextlib.suppress(Exception):

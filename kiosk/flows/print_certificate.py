@@ -9,6 +9,7 @@ from typing import Any
 
 from drivers.printer import Cut, Feed, PaperOut, PrinterError, Qr, Receipt, Text
 from kiosk.central import CentralError
+from kiosk.device_manager import DeviceUnavailable
 from kiosk.flows.identify import user_error
 from kiosk.tasks import UserFacingError
 
@@ -63,6 +64,6 @@ def run(central: Any, printer: Any, job: PrintJob) -> Any:
         printer.print_receipt(build_receipt(certificate, job))
     except PaperOut:
         raise UserFacingError("printer_paper_out") from None
-    except PrinterError:
+    except (PrinterError, DeviceUnavailable):
         raise UserFacingError("printer_unavailable", retryable=True) from None
     return certificate

@@ -1,0 +1,17 @@
+"""Driver input (a card presented, a code scanned) as the core's own events."""
+
+from __future__ import annotations
+
+from drivers.idcard.device import CardPresented
+from drivers.idcard.device import CardReadFailed as DriverCardReadFailed
+from kiosk.events import CardRead, CardReadFailed, DeviceInput, Event
+
+
+def to_core_event(event: DeviceInput) -> Event | None:
+    """The core event for a device's input, or None when the core has no use for it (yet)."""
+    payload = event.payload
+    if isinstance(payload, CardPresented):
+        return CardRead(payload.record)
+    if isinstance(payload, DriverCardReadFailed):
+        return CardReadFailed(payload.reason)
+    return None
