@@ -281,7 +281,8 @@ def layout_problems(app: Any) -> list[str]:
 
 def plan(journey: Journey, *, large_text: bool, language: str) -> None:
     """The journey: every state, a read error, a countdown warning, and back to the start."""
-    from kiosk.events import CardRead, CardReadFailed, Intent
+    from drivers.state import DeviceState, DeviceStatus
+    from kiosk.events import CardRead, CardReadFailed, DeviceChanged, Intent
     from tests.support.fakes import card
 
     j = journey
@@ -303,6 +304,12 @@ def plan(journey: Journey, *, large_text: bool, language: str) -> None:
     warn_at = journey.core.config.ui.timeouts.guide_s - 10
     j.add("guide-countdown", j.advance(warn_at), "guide", lambda v: v.seconds_left is not None)
     j.add(None, j.press(Intent.MORE_TIME), "guide", lambda v: v.seconds_left is None)
+    # The printer fails: printing is greyed out with the reason; it comes back without a restart.
+    offline = DeviceChanged("receipt_printer", DeviceStatus(DeviceState.OFFLINE, "unplugged"))
+    greyed = lambda v: not v.options[0].enabled  # noqa: E731
+    j.add("guide-printer-offline", j.post(offline), "guide", greyed)
+    back = DeviceChanged("receipt_printer", DeviceStatus(DeviceState.ONLINE))
+    j.add(None, j.post(back), "guide", lambda v: v.options[0].enabled)
     j.add("printing", j.hold("print", j.press(Intent.PRINT)), "printing")
     j.add("rating", j.runner.release, "rating")
     j.add("thanks", j.press(Intent.RATE, "5"), "thanks")

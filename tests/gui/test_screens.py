@@ -38,10 +38,11 @@ EXPECTED = [
     "07-guide-no-print",
     "08-guide",
     "09-guide-countdown",
-    "10-printing",
-    "11-rating",
-    "12-thanks",
-    "13-attract-again",
+    "10-guide-printer-offline",
+    "11-printing",
+    "12-rating",
+    "13-thanks",
+    "14-attract-again",
 ]
 ID_NUMBER, FULL_NAME, MASKED = "110101195603121240", "李秀英", "李**"
 
@@ -112,7 +113,7 @@ def test_modes_show_what_they_promise(journeys):
     assert shots["zh_CN"]["03-await_card-notice.png"]["notice"]
     # The next resident starts in the defaults, whatever the last one chose.
     for mode in MODES:
-        again = shots[mode]["13-attract-again.png"]
+        again = shots[mode]["14-attract-again.png"]
         assert again["large_text"] is False and again["language"] == "zh_CN"
 
 
