@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 _NAMED_SCHEMES = frozenset({"usb", "pcsc", "cups"})
-KNOWN_SCHEMES = frozenset({"serial", "tcp", "usb", "file", "pcsc", "v4l2", "cups", "sim", "pty"})
+KNOWN_SCHEMES = frozenset(
+    {"serial", "tcp", "usb", "file", "pcsc", "v4l2", "cups", "sim", "pty", "hid", "evdev"}
+)
 
 
 class DeviceUrlError(ValueError):
@@ -60,7 +62,7 @@ def parse_device_url(url: str) -> DeviceUrl:
         raise DeviceUrlError(f"{url!r}: the port is not a number from 0 to 65535") from None
     path = parts.path
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    if scheme in {"serial", "pty", "file"} and not path:
+    if scheme in {"serial", "pty", "file", "hid", "evdev"} and not path:
         raise DeviceUrlError(f"{url!r}: a {scheme} URL needs a path, e.g. {scheme}:///dev/ttyUSB0")
     if scheme == "tcp" and (not parts.hostname or port is None):
         raise DeviceUrlError(f"{url!r}: a tcp URL needs host and port, e.g. tcp://127.0.0.1:9100")

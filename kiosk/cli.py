@@ -31,7 +31,14 @@ def _cmd_central(args: argparse.Namespace) -> int:
 
 
 def _add_diag(subparsers: argparse._SubParsersAction) -> None:
-    from kiosk import diag_devices, diag_docprinter, diag_idcard, diag_printer
+    from kiosk import (
+        diag_devices,
+        diag_docprinter,
+        diag_idcard,
+        diag_printer,
+        diag_qr,
+        diag_smartcard,
+    )
 
     diag = subparsers.add_parser("diag", help="technician's diagnostics (devices, self-tests)")
     diag_sub = diag.add_subparsers(dest="diag_command", required=True, metavar="COMMAND")
@@ -39,6 +46,9 @@ def _add_diag(subparsers: argparse._SubParsersAction) -> None:
     diag_idcard.add_parser(diag_sub)
     diag_printer.add_parser(diag_sub)
     diag_docprinter.add_parser(diag_sub)
+    diag_qr.add_scan_parser(diag_sub)
+    diag_qr.add_decode_parser(diag_sub)
+    diag_smartcard.add_parser(diag_sub)
 
 
 class _StderrHandler(logging.StreamHandler):

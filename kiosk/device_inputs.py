@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from drivers.idcard.device import CardPresented
 from drivers.idcard.device import CardReadFailed as DriverCardReadFailed
-from kiosk.events import CardRead, CardReadFailed, DeviceInput, Event
+from drivers.qr.payload import ScannedCode
+from kiosk.events import CardRead, CardReadFailed, DeviceInput, Event, QrScanned
 
 
 def to_core_event(event: DeviceInput) -> Event | None:
@@ -14,4 +15,6 @@ def to_core_event(event: DeviceInput) -> Event | None:
         return CardRead(payload.record)
     if isinstance(payload, DriverCardReadFailed):
         return CardReadFailed(payload.reason)
+    if isinstance(payload, ScannedCode):
+        return QrScanned(payload.text, event.device)
     return None

@@ -50,6 +50,17 @@ class CardReadFailed:
     reason: str
 
 
+@dataclass(frozen=True, repr=False)
+class QrScanned:
+    """A QR code from a scanner or the camera; untrusted and possibly personal: never logged."""
+
+    text: str
+    source: str
+
+    def __repr__(self) -> str:
+        return f"QrScanned(<{len(self.text)} chars>, {self.source!r})"
+
+
 @dataclass(frozen=True)
 class Tick:
     """Time passed; the machine checks its inactivity timeout."""
@@ -97,5 +108,13 @@ class DeviceInput:
 
 
 Event = (
-    Touch | CardRead | CardReadFailed | Tick | TaskDone | TaskFailed | DeviceChanged | DeviceInput
+    Touch
+    | CardRead
+    | CardReadFailed
+    | QrScanned
+    | Tick
+    | TaskDone
+    | TaskFailed
+    | DeviceChanged
+    | DeviceInput
 )

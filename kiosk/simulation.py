@@ -28,6 +28,7 @@ class SimulatedHall:
         self._stoppers: list[Any] = []
         self.idcard_sim: Any = None
         self.printer_sim: Any = None
+        self.qr_sim: Any = None
         self._timer: threading.Timer | None = None
         self._last_state = ""
 
@@ -107,7 +108,18 @@ class SimulatedHall:
         self._stoppers.clear()
 
 
+def _start_qr_scanner(hall: SimulatedHall) -> str:
+    from drivers.qr.simulator import QrScannerSimulator
+
+    sim = QrScannerSimulator()
+    sim.start()
+    hall._stoppers.append(sim.stop)
+    hall.qr_sim = sim
+    return str(sim.url)
+
+
 _STARTERS = {
+    "qr_scanner": _start_qr_scanner,
     "idcard": SimulatedHall._start_idcard,
     "receipt_printer": SimulatedHall._start_printer,
 }

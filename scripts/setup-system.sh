@@ -9,6 +9,8 @@ packages=(
   libzbar0               # QR decoding (pyzbar)
   socat                  # pty pairs for serial simulators
   swig libpcsclite-dev pcscd  # pyscard builds against PC/SC lite
+  vsmartcard-vpcd        # virtual card reader for pcscd (smart card tests and simulation)
+  cups cups-client printer-driver-cups-pdf  # A4 printing (tests use a private cupsd)
   libusb-1.0-0           # USB receipt printers (pyusb)
 )
 missing=()

@@ -6,6 +6,11 @@ anybody can make. Before any text reaches the kiosk it passes `validate_payload`
 emit GBK, which GB18030 contains), and no control characters except TAB. Bidirectional
 formatting characters are refused too: they reorder how text is shown, so a displayed URL
 could read differently from the one that is followed.
+
+UTF-8 is tried first and wins whenever the bytes are valid UTF-8, with no guessing by script:
+a GBK text of one or two Chinese characters can happen to be valid UTF-8 too (一 is D2 BB, also
+Cyrillic һ), but guessing would break real UTF-8 payloads in Uyghur, Kazakh or pinyin with tone
+marks. Longer GBK texts are practically never valid UTF-8.
 """
 
 from __future__ import annotations
@@ -94,3 +99,31 @@ def scanned_code(
         source=source,
         raw=bytes(raw),
     )
+
+
+# AIM symbology identifiers (ISO/IEC 15424) a scanner can be set to prefix: ``]Q1`` is QR.
+_AIM_SYMBOLOGIES = {
+    "Q": "QRCODE",
+    "d": "DATAMATRIX",
+    "z": "AZTEC",
+    "L": "PDF417",
+    "C": "CODE128",
+    "A": "CODE39",
+    "G": "CODE93",
+    "E": "EAN_UPC",
+    "I": "ITF",
+    "e": "DATABAR",
+    "F": "CODABAR",
+}
+
+
+def split_aim_prefix(raw: bytes) -> tuple[str, bytes]:
+    """Split an AIM identifier (``]Q1...``) off a scanned line: ``(symbology, rest)``.
+
+    Lines without one come back whole with symbology ``unknown``; unknown identifiers are kept
+    as ``AIM:]Xm`` so a technician can see what the scanner sent.
+    """
+    if len(raw) >= 3 and raw[:1] == b"]" and 0x21 <= raw[1] <= 0x7E and 0x30 <= raw[2] <= 0x7E:
+        flag = chr(raw[1])
+        return _AIM_SYMBOLOGIES.get(flag, f"AIM:{raw[:3].decode('ascii')}"), raw[3:]
+    return "unknown", raw
