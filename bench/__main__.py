@@ -6,7 +6,7 @@ import runpy
 import sys
 from pathlib import Path
 
-BENCHES = ["idcard_latency.py", "qr_decode.py", "startup.py"]
+BENCHES = ["idcard_latency.py", "qr_decode.py", "camera_fps.py", "startup.py"]
 
 
 def main() -> int:

@@ -43,7 +43,10 @@ def parse_device_url(url: str) -> DeviceUrl:
         raise DeviceUrlError(
             f"{url!r} is not a device URL (expected scheme://..., e.g. tcp://host:9100)"
         )
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for a stray "["
+        raise DeviceUrlError(f"{url!r}: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in KNOWN_SCHEMES:
         known = ", ".join(sorted(KNOWN_SCHEMES))

@@ -32,6 +32,7 @@ def _cmd_central(args: argparse.Namespace) -> int:
 
 def _add_diag(subparsers: argparse._SubParsersAction) -> None:
     from kiosk import (
+        diag_camera,
         diag_devices,
         diag_docprinter,
         diag_idcard,
@@ -49,6 +50,7 @@ def _add_diag(subparsers: argparse._SubParsersAction) -> None:
     diag_qr.add_scan_parser(diag_sub)
     diag_qr.add_decode_parser(diag_sub)
     diag_smartcard.add_parser(diag_sub)
+    diag_camera.add_parser(diag_sub)
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -163,13 +163,13 @@ class Supervisor:
 
 
 def _failure_status(exc: Exception) -> DeviceStatus:
-    # docs/DEVICES.md: a family's `...UnavailableError` / `...Offline` means "not there now"
-    unavailable = "Unavailable" in type(exc).__name__ or "Offline" in type(exc).__name__
-    state = (
-        DeviceState.OFFLINE
-        if unavailable or isinstance(exc, OSError)
-        else DeviceState.HARDWARE_ERROR
+    # docs/DEVICES.md: a family's `...UnavailableError` / `...Offline` (and their subclasses,
+    # such as a printer timeout) means "not there now"; anything else is a fault
+    names = [cls.__name__ for cls in type(exc).__mro__]
+    unavailable = isinstance(exc, OSError) or any(
+        marker in name for name in names for marker in ("Unavailable", "Offline")
     )
+    state = DeviceState.OFFLINE if unavailable else DeviceState.HARDWARE_ERROR
     return DeviceStatus(state, f"{type(exc).__name__}: {exc}"[:200])
 
 
@@ -245,6 +245,8 @@ def build_specs(devices: dict[str, Any], urls: dict[str, str] | None = None) -> 
         options = dict(cfg.options)
         if cfg.baud is not None:
             options.setdefault("baud", cfg.baud)
+        if name in ("idcard", "receipt_printer"):
+            options.setdefault("timeout_s", cfg.timeout_s)
         specs.append(DeviceSpec(name, (urls or {}).get(name, cfg.url), options, factory))
     return specs
 

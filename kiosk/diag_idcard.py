@@ -1,8 +1,13 @@
 """``kiosk diag idcard``: read one ID card and print it, for technicians checking a reader.
 
-Exit codes: 0 a card was read; 1 no card was placed before the timeout; 2 the reader cannot be
-used (bad URL, port cannot be opened, no answer, protocol or reader error); 3 a card was there
-but could not be read or decoded (place it again, or an unsupported card type).
+Reads resident ID cards, HK/Macau/Taiwan residence permits and foreigner's permanent residence
+cards (2017 and 2023); ``card_type`` in the output says which, and the keys follow the card type
+(see `drivers.idcard.textblock`, `.permit`, `.foreign`). ``--fingerprint`` reads with 30 10 and
+adds ``fingerprint_size``; ``--sam`` only checks the reader's security module.
+
+Exit codes: 0 a card was read (or the SAM is fine); 1 no card was placed before the timeout;
+2 the reader cannot be used (bad URL, port cannot be opened, no answer, protocol or reader
+error, SAM fault); 3 a card was there but could not be read or decoded (place it again).
 Personal fields are masked unless ``--unmasked`` is given. Errors are one line on stderr.
 """
 
@@ -20,19 +25,26 @@ from typing import Any, TextIO
 from drivers.idcard import (
     CardDataError,
     CardReadError,
+    CardRecord,
     IdCardError,
     IdCardReader,
-    IdCardRecord,
     NoCardError,
     ProtocolError,
     ReaderStatusError,
     ReaderTimeoutError,
     ReaderUnavailableError,
+    SamFaultError,
     UnsupportedCardTypeError,
 )
 from drivers.idcard.textblock import CardType, card_type_label
 from drivers.url import DeviceUrlError
-from kiosk.privacy import RedactingFilter, mask_record_dict
+from kiosk.privacy import (
+    MASK,
+    RedactingFilter,
+    mask_id_number,
+    mask_name,
+    mask_record_dict,
+)
 
 EXIT_OK = 0
 EXIT_NO_CARD = 1
@@ -43,18 +55,51 @@ EXIT_CARD = 3
 _POLL_S = 0.2
 _COMMAND_TIMEOUT_S = 2.0
 
-_LABELS = (
-    ("name", "姓名 name"),
-    ("sex", "性别 sex"),
-    ("nation", "民族 nation"),
-    ("birth_date", "出生 birth date"),
-    ("address", "住址 address"),
-    ("id_number", "公民身份号码 ID number"),
-    ("issuer", "签发机关 issuer"),
-    ("valid_from", "有效期起 valid from"),
-    ("valid_to", "有效期止 valid to"),
-    ("card_type", "证件类型 card type"),
-    ("photo_wlt_size", "照片 photo (WLT bytes)"),
+_LABEL_TEXT = {
+    "name": "姓名 name",
+    "chinese_name": "中文姓名 Chinese name",
+    "english_name": "英文姓名 English name",
+    "sex": "性别 sex",
+    "nation": "民族 nation",
+    "nationality": "国籍 nationality",
+    "birth_date": "出生 birth date",
+    "address": "住址 address",
+    "id_number": "公民身份号码 ID number",
+    "issuer": "签发机关 issuer",
+    "valid_from": "有效期起 valid from",
+    "valid_to": "有效期止 valid to",
+    "pass_number": "通行证号码 pass number",
+    "issue_count": "签发次数 issue count",
+    "card_version": "证件版本号 card version",
+    "authority_code": "受理机关代码 authority code",
+    "renewal_count": "换证次数 renewal count",
+    "previous_number": "既往证件号码 previous number",
+    "card_type": "证件类型 card type",
+    "photo_wlt_size": "照片 photo (WLT bytes)",
+    "fingerprint_size": "指纹 fingerprint (bytes)",
+}
+_NUMBER_LABELS = {
+    CardType.RESIDENT: "公民身份号码 ID number",
+    CardType.HK_MO_TW_RESIDENCE: "公民身份号码 ID number",
+    CardType.FOREIGN_PERMANENT_2017: "永久居留证号码 residence number",
+    CardType.FOREIGN_PERMANENT_2023: "永久居留证号码 residence number",
+}
+# Resident card rows, in the order a technician reads them off the card.
+_LABELS = tuple(
+    (key, _LABEL_TEXT[key])
+    for key in (
+        "name",
+        "sex",
+        "nation",
+        "birth_date",
+        "address",
+        "id_number",
+        "issuer",
+        "valid_from",
+        "valid_to",
+        "card_type",
+        "photo_wlt_size",
+    )
 )
 
 
@@ -91,6 +136,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
+        "--fingerprint",
+        action="store_true",
+        help="read with fingerprints (30 10) and show their size; never their contents",
+    )
+    parser.add_argument(
+        "--sam",
+        action="store_true",
+        help="only check the reader's security module (SAM id and self-test), no card needed",
+    )
+    parser.add_argument(
         "--unmasked", action="store_true", help="show personal data in full (needs consent)"
     )
     # Not --verbose: `kiosk -v` already uses that name for the whole command line.
@@ -115,6 +170,8 @@ def run(
         return _fail(err, EXIT_READER, "参数无效 / invalid option", "--timeout must be positive")
     try:
         with _driver_logging(args, err):
+            if getattr(args, "sam", False):
+                return _check_sam(args, out)
             record = _read_one(args, sleep)
     except NoCardError:
         return _fail(err, EXIT_NO_CARD, "未检测到身份证 / no card on the reader", "")
@@ -125,7 +182,11 @@ def run(
         if code is None:
             raise
         return _fail(err, code, summary, str(exc))
-    data = record.as_dict() if args.unmasked else mask_record_dict(record.as_dict())
+    data = record.as_dict()
+    if getattr(args, "fingerprint", False):
+        data["fingerprint_size"] = len(record.fingerprint)
+    if not args.unmasked:
+        data = mask_card_dict(data)
     if args.json:
         print(json.dumps(data, ensure_ascii=False), file=out)
     else:
@@ -133,17 +194,47 @@ def run(
     return EXIT_OK
 
 
-def _read_one(args: argparse.Namespace, sleep: Callable[[float], None]) -> IdCardRecord:
+def _read_one(args: argparse.Namespace, sleep: Callable[[float], None]) -> CardRecord:
     deadline = time.monotonic() + args.timeout
     command_timeout = min(_COMMAND_TIMEOUT_S, args.timeout)
+    fingerprint = bool(getattr(args, "fingerprint", False))
     with IdCardReader(args.port, baud=args.baud, timeout=command_timeout) as reader:
         while True:
             try:
-                return reader.read_card()
+                return reader.read_card(with_fingerprint=fingerprint)
             except NoCardError:
                 if time.monotonic() + _POLL_S >= deadline:
                     raise
                 sleep(_POLL_S)
+
+
+def _check_sam(args: argparse.Namespace, out: TextIO) -> int:
+    """SAM id (12 FF) and status (11 FF); a fault raises and is reported like any reader error."""
+    command_timeout = min(_COMMAND_TIMEOUT_S, args.timeout)
+    with IdCardReader(args.port, baud=args.baud, timeout=command_timeout) as reader:
+        sam_id = reader.sam_id()
+        reader.sam_status()
+    data = {"sam_id": sam_id, "sam_status": "ok"}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False), file=out)
+    else:
+        print(f"安全模块号 SAM id  {sam_id}\n安全模块状态 SAM status  正常 ok", file=out)
+    return EXIT_OK
+
+
+def mask_card_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """`mask_record_dict`, plus the keys of residence permits and foreigner's cards."""
+    masked = mask_record_dict(data)
+    for key in ("chinese_name", "english_name"):
+        if isinstance(masked.get(key), str):
+            masked[key] = mask_name(masked[key])
+    if isinstance(masked.get("previous_number"), str):
+        masked["previous_number"] = mask_id_number(masked["previous_number"])
+    pass_number = masked.get("pass_number")
+    if isinstance(pass_number, str):
+        # A 9-character pass number would keep 8 characters under the ID number rule.
+        masked["pass_number"] = pass_number[:1] + MASK * (len(pass_number) - 1)
+    return masked
 
 
 @contextlib.contextmanager
@@ -184,6 +275,8 @@ def _classify(exc: BaseException) -> tuple[int | None, str]:
         return EXIT_READER, "读卡器通信错误 / garbled answer from the reader"
     if isinstance(exc, CardReadError):
         return EXIT_CARD, "读卡失败，请重新放置身份证 / could not read the card, place it again"
+    if isinstance(exc, SamFaultError):
+        return EXIT_READER, "读卡器安全模块故障 / the reader's security module (SAM) is faulty"
     if isinstance(exc, ReaderStatusError):
         return EXIT_READER, "读卡器报告故障 / the reader reported a fault"
     if isinstance(exc, UnsupportedCardTypeError):
@@ -203,10 +296,19 @@ def _fail(err: TextIO, code: int, summary: str, detail: str) -> int:
 
 
 def format_table(data: dict[str, Any]) -> str:
-    """The record as aligned ``label  value`` lines for a terminal."""
-    width = max(_display_width(label) for _, label in _LABELS)
+    """The record as aligned ``label  value`` lines for a terminal, rows as its card type has."""
+    try:
+        card_type = CardType(data.get("card_type", CardType.RESIDENT))
+    except ValueError:
+        card_type = CardType.RESIDENT
+    if card_type is CardType.RESIDENT:
+        rows = list(_LABELS) + [(k, _LABEL_TEXT[k]) for k in data if k == "fingerprint_size"]
+    else:
+        rows = [(key, _LABEL_TEXT.get(key, key)) for key in data]
+    rows = [(k, _NUMBER_LABELS[card_type] if k == "id_number" else lab) for k, lab in rows]
+    width = max(_display_width(label) for _, label in rows)
     lines = []
-    for key, label in _LABELS:
+    for key, label in rows:
         padding = " " * (width - _display_width(label))
         lines.append(f"{label}{padding}  {data.get(key, '')}")
     return "\n".join(lines)

@@ -4,11 +4,15 @@ Exit codes: 0 printed (a paper-low warning still counts as printed); 1 the print
 (paper out, cover open, cutter or other hardware fault); 2 the printer cannot be used from here
 (bad URL or profile, not reachable, no answer, garbled answer). Errors are one line on stderr,
 in Chinese and English, never a traceback.
+
+``--status`` prints nothing on paper: it asks the printer (DLE EOT) and shows the device status
+of the shared model (``--json`` for one JSON object), with the same exit codes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -21,8 +25,10 @@ from drivers.printer import (
     PrinterNeedsAttention,
     PrinterStatus,
     ReceiptPrinter,
+    open_receipt_printer,
     selftest_receipt,
 )
+from drivers.state import DeviceState, DeviceStatus
 
 EXIT_OK = 0
 EXIT_ATTENTION = 1
@@ -59,6 +65,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=5.0, metavar="SECONDS", help="connect and answer timeout"
     )
     parser.add_argument("--profile", help="python-escpos printer profile (default: generic)")
+    parser.add_argument(
+        "--status", action="store_true", help="only ask the printer how it is; print nothing"
+    )
+    parser.add_argument("--json", action="store_true", help="with --status: one JSON object")
 
 
 def run(
@@ -74,6 +84,8 @@ def run(
     if args.timeout <= 0:
         print("参数无效 / invalid option: --timeout must be positive", file=err)
         return EXIT_UNUSABLE
+    if getattr(args, "status", False):
+        return _status(args, out, err)
     try:
         receipt = selftest_receipt(args.kiosk_id, now())
         printer = ReceiptPrinter(args.printer, profile=args.profile, timeout=args.timeout)
@@ -90,6 +102,45 @@ def run(
     if status.warnings:
         print("警告：打印纸将用尽 / warning: paper low, change the roll soon", file=err)
     return EXIT_OK
+
+
+_STATE_ZH = {
+    DeviceState.ONLINE: "正常",
+    DeviceState.OFFLINE: "离线",
+    DeviceState.BUSY: "忙",
+    DeviceState.HARDWARE_ERROR: "硬件故障",
+    DeviceState.USER_ERROR: "需要处理",
+    DeviceState.NO_DEVICE: "未配置",
+}
+
+
+def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Ask the printer and print its `DeviceStatus`; exit code from its state."""
+    try:
+        device = open_receipt_printer(args.printer, profile=args.profile, timeout=args.timeout)
+        device.open()
+    except PrinterError as exc:
+        print(f"打印机状态读取失败 / printer status failed: {exc.bilingual()}", file=err)
+        return EXIT_UNUSABLE
+    status = device.status()
+    if args.json:
+        print(json.dumps(status.as_dict(), ensure_ascii=False), file=out)
+    else:
+        print(_describe_device(status), file=out)
+    if status.state is DeviceState.OFFLINE:
+        return EXIT_UNUSABLE
+    return EXIT_OK if status.usable else EXIT_ATTENTION
+
+
+def _describe_device(status: DeviceStatus) -> str:
+    parts = [f"{_STATE_ZH.get(status.state, '')} / {status.state.value}"]
+    if status.paper is not None:
+        parts.append(f"paper {status.paper.value}")
+    if status.cover_open:
+        parts.append("cover open")
+    if status.reason:
+        parts.append(status.reason)
+    return "打印机状态 / printer status: " + ", ".join(parts)
 
 
 def _describe(status: PrinterStatus) -> str:

@@ -1,9 +1,16 @@
-"""Second-generation resident ID card readers (GA 467 serial protocol).
+"""Second-generation ID card readers (GA 467 serial protocol): resident ID cards, HK/Macau/Taiwan
+residence permits and foreigner's permanent residence cards (2017 and 2023).
 
-    from drivers.idcard import IdCardReader, NoCardError
+    from drivers.idcard import open_idcard_reader, CardPresented
+
+    device = open_idcard_reader("serial:///dev/ttyUSB0?baud=115200")
+    device.open()
+    for event in device.poll(0.3):      # the uniform device face (docs/DEVICES.md)
+        if isinstance(event, CardPresented):
+            record = event.record        # a CardRecord, validated; repr is masked
 
     with IdCardReader("serial:///dev/ttyUSB0?baud=115200") as reader:
-        record = reader.read_card()  # an IdCardRecord, validated; repr is masked
+        record = reader.read_card()      # one read, for tools and tests
 
 The simulator lives in `drivers.idcard.simulator` (not imported here, so importing the driver
 never touches pty handling), and its demo cards in `drivers.idcard.sim_cards`.
@@ -11,6 +18,7 @@ never touches pty handling), and its demo cards in `drivers.idcard.sim_cards`.
 
 from drivers.idcard.codec import (
     FIND_CARD,
+    FINGERPRINT_SIZE,
     READ_TEXT_PHOTO,
     READ_WITH_FINGERPRINT,
     SAM_ID,
@@ -33,6 +41,14 @@ from drivers.idcard.codec import (
     encode_response,
     format_sam_id,
 )
+from drivers.idcard.device import (
+    CardEvent,
+    CardPresented,
+    CardReadFailed,
+    CardRemoved,
+    IdCardDevice,
+    open_idcard_reader,
+)
 from drivers.idcard.errors import (
     CardDataError,
     CardReadError,
@@ -47,12 +63,16 @@ from drivers.idcard.errors import (
     ReaderStatusError,
     ReaderTimeoutError,
     ReaderUnavailableError,
+    SamFaultError,
     UnsupportedCardTypeError,
 )
-from drivers.idcard.reader import IdCardReader, check_response
+from drivers.idcard.foreign import ForeignResident2017Record, ForeignResident2023Record
+from drivers.idcard.permit import ResidencePermitRecord
+from drivers.idcard.reader import IdCardReader, check_response, decode_payload
 from drivers.idcard.textblock import (
     NATION_CODES,
     NATIONS,
+    CardRecord,
     CardType,
     IdCardRecord,
     Sex,
@@ -67,6 +87,7 @@ from drivers.idcard.textblock import (
 from drivers.idcard.transport import PortAddress, SerialTransport, resolve_port
 
 __all__ = [
+    "FINGERPRINT_SIZE",
     "FIND_CARD",
     "NATIONS",
     "NATION_CODES",
@@ -77,15 +98,23 @@ __all__ = [
     "SAM_STATUS",
     "SELECT_CARD",
     "CardDataError",
+    "CardEvent",
     "CardPayload",
+    "CardPresented",
     "CardReadError",
+    "CardReadFailed",
+    "CardRecord",
+    "CardRemoved",
     "CardType",
     "ChecksumError",
     "Command",
     "Frame",
     "FrameDecoder",
     "FrameError",
+    "ForeignResident2017Record",
+    "ForeignResident2023Record",
     "FrameLengthError",
+    "IdCardDevice",
     "IdCardError",
     "IdCardReader",
     "IdCardRecord",
@@ -97,7 +126,9 @@ __all__ = [
     "ReaderStatusError",
     "ReaderTimeoutError",
     "ReaderUnavailableError",
+    "ResidencePermitRecord",
     "Response",
+    "SamFaultError",
     "SerialTransport",
     "Sex",
     "Status",
@@ -108,6 +139,7 @@ __all__ = [
     "checksum",
     "decode_card_payload",
     "decode_frame",
+    "decode_payload",
     "describe_status",
     "detect_card_type",
     "encode_card_payload",
@@ -117,6 +149,7 @@ __all__ = [
     "encode_text_fields",
     "format_sam_id",
     "gb11643_check_char",
+    "open_idcard_reader",
     "parse_text_block",
     "resolve_port",
     "validate_id_number",

@@ -28,6 +28,10 @@ MIN_LENGTH = 3
 MAX_LENGTH = 4096
 TEXT_SIZE = 256
 PHOTO_SIZE = 1024
+# Two fingerprint templates of 512 bytes each; a card without fingerprints sends none, and one
+# enrolled with a single finger is accepted rather than refused.
+FINGERPRINT_SIZE = 1024
+FINGERPRINT_SIZES = frozenset({0, 512, FINGERPRINT_SIZE})
 
 
 def checksum(data: bytes | bytearray | memoryview) -> int:
@@ -45,7 +49,12 @@ def encode_frame(body: bytes) -> bytes:
 
 
 class Status(IntEnum):
-    """SW3, the reader's own status byte, as listed in the SAM module interface specification."""
+    """SW3, the reader's own status byte, as listed in the SAM module interface specification.
+
+    The table is the one reader SDKs publish (sdtapi and its clones: 0x90 through 0x66); 0x34,
+    0x50 and 0x61 come from older SDK tables and are kept so such a reader is understood.
+    Host-side SDK return codes (0x01-0x09: port, timeout, PC checksum, file) are not SW3 values.
+    """
 
     OK = 0x90
     NO_CONTENT = 0x91
@@ -58,12 +67,15 @@ class Status(IntEnum):
     CARD_AUTH_SAM_FAILED = 0x31
     SAM_AUTH_CARD_FAILED = 0x32
     VERIFY_FAILED = 0x33
+    CARD_NOT_FOUND_YET = 0x34
     FINGERPRINT_VERIFY_FAILED = 0x37
     INFO_LENGTH_ERROR = 0x3F
     UNKNOWN_CARD_TYPE = 0x40
     READ_FAILED = 0x41
     RANDOM_FAILED = 0x47
+    WRITE_FAILED = 0x50
     SAM_SELF_TEST_FAILED = 0x60
+    LOGIN_FAILED = 0x61
     SAM_NOT_AUTHORISED = 0x66
     FIND_FAILED = 0x80
     SELECT_FAILED = 0x81
@@ -91,12 +103,18 @@ _MESSAGES: dict[Status, tuple[str, str]] = {
     Status.CARD_AUTH_SAM_FAILED: ("证/卡认证SAM失败", "the card rejected the reader's SAM"),
     Status.SAM_AUTH_CARD_FAILED: ("SAM认证证/卡失败", "the reader's SAM rejected the card"),
     Status.VERIFY_FAILED: ("信息验证错误", "card data failed verification"),
+    Status.CARD_NOT_FOUND_YET: (
+        "尚未找卡，不能进行对卡的操作",
+        "no card was found before this command",
+    ),
     Status.FINGERPRINT_VERIFY_FAILED: ("指纹信息验证错误", "fingerprint data failed verification"),
     Status.INFO_LENGTH_ERROR: ("信息长度错误", "card data has a wrong length"),
     Status.UNKNOWN_CARD_TYPE: ("无法识别的卡类型", "card type not recognised"),
     Status.READ_FAILED: ("读证/卡操作失败", "reading the card failed"),
     Status.RANDOM_FAILED: ("取随机数失败", "the card did not give a random challenge"),
+    Status.WRITE_FAILED: ("写卡操作失败", "writing to the card failed"),
     Status.SAM_SELF_TEST_FAILED: ("SAM自检失败，不能接收命令", "the SAM failed its self-test"),
+    Status.LOGIN_FAILED: ("用户登录失败", "the SAM refused the login"),
     Status.SAM_NOT_AUTHORISED: ("SAM没经过授权，无法使用", "the SAM is not authorised"),
     Status.FIND_FAILED: ("寻找证/卡失败", "no card on the reader"),
     Status.SELECT_FAILED: ("选取证/卡失败", "selecting the card failed"),
@@ -364,6 +382,10 @@ def decode_card_payload(data: bytes, *, with_fingerprint: bool = False) -> CardP
         )
     if lengths[0] != TEXT_SIZE:
         raise ProtocolError(f"text block of {lengths[0]} bytes, expected {TEXT_SIZE}")
+    if with_fingerprint and lengths[2] not in FINGERPRINT_SIZES:
+        raise ProtocolError(
+            f"fingerprint data of {lengths[2]} bytes, expected 0, 512 or {FINGERPRINT_SIZE}"
+        )
     blocks: list[bytes] = []
     offset = 2 * count
     for size in lengths:

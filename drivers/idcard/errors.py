@@ -10,11 +10,14 @@ IdCardError
 │       └── FrameLengthError
 ├── ReaderStatusError(status)   the reader answered with a failure status (SW3)
 │   ├── NoCardError             0x80: nothing on the reader, the normal idle answer
-│   └── CardReadError           a card is there but could not be read: place it again
+│   ├── CardReadError           a card is there but could not be read: place it again
+│   └── SamFaultError           0x60, 0x61, 0x66: the reader's security module is broken or
+│                               not authorised: a technician must look at the reader
 └── CardDataError               the card was read but its contents are invalid (also a ValueError)
     ├── InvalidIdNumberError    GB 11643 check digit, date or region wrong
     ├── InvalidFieldError       a field of the text block (sex, nation, dates, lengths)
-    └── UnsupportedCardTypeError  a layout not decoded yet (residence permits, foreigner cards)
+    └── UnsupportedCardTypeError  a layout this driver does not decode (none today; kept so
+                                  callers handling it keep working)
 ```
 
 Messages never contain personal data: values are masked or left out, so an error can be logged.
@@ -67,6 +70,10 @@ class NoCardError(ReaderStatusError):
 
 class CardReadError(ReaderStatusError):
     """A card is on the reader but could not be selected, authenticated or read."""
+
+
+class SamFaultError(ReaderStatusError):
+    """The SAM failed its self-test, refused the login or is not authorised: needs a technician."""
 
 
 class CardDataError(IdCardError, ValueError):

@@ -1,7 +1,9 @@
 """The ID card reader: GA 467 commands over a `SerialTransport`, answers turned into records.
 
 A read is three commands: find the card (20 01), select it (20 02), read text and photo
-(30 01). `IdCardReader.read_card` does all three and returns a validated `IdCardRecord`.
+(30 01), or text, photo and fingerprints (30 10). `IdCardReader.read_card` does all three and
+returns a validated record of the card's type (`CardRecord`). The uniform device face with
+card events is `drivers.idcard.device`.
 
 Logging: ``drivers.idcard`` carries events (an outage once, its recovery once, card types);
 ``drivers.idcard.traffic`` carries raw frames at DEBUG with all card data redacted. Neither
@@ -38,16 +40,18 @@ from drivers.idcard.errors import (
     ReaderStatusError,
     ReaderTimeoutError,
     ReaderUnavailableError,
+    SamFaultError,
 )
-from drivers.idcard.textblock import IdCardRecord, detect_card_type, parse_text_block
+from drivers.idcard.textblock import CardRecord, detect_card_type, parse_text_block
 from drivers.idcard.transport import DEFAULT_BAUD, SerialTransport
 
 log = logging.getLogger("drivers.idcard")
 T = TypeVar("T")
 
 # Statuses that mean "a card is there but this attempt failed": the resident should place it again.
-_CARD_FAULTS = frozenset(
+CARD_FAULTS = frozenset(
     {
+        Status.CARD_NOT_FOUND_YET,
         Status.SELECT_FAILED,
         Status.READ_FAILED,
         Status.CARD_AUTH_SAM_FAILED,
@@ -60,8 +64,19 @@ _CARD_FAULTS = frozenset(
         Status.NO_CONTENT,
     }
 )
+# The reader's security module cannot work: a technician has to look at the reader.
+SAM_FAULTS = frozenset(
+    {Status.SAM_SELF_TEST_FAILED, Status.LOGIN_FAILED, Status.SAM_NOT_AUTHORISED}
+)
 # The reader saw a garbled command: line noise, worth sending again.
-_LINE_FAULTS = frozenset({Status.CHECKSUM_ERROR, Status.LENGTH_ERROR})
+LINE_FAULTS = frozenset({Status.CHECKSUM_ERROR, Status.LENGTH_ERROR})
+
+
+def decode_payload(payload: CardPayload, port: str = "") -> CardRecord:
+    """Decode the raw files of a read into a record (logs the card type, nothing personal)."""
+    card_type = detect_card_type(payload.text)
+    log.info("card read from %s (%s)", port or "reader", card_type.value)
+    return parse_text_block(payload.text, payload.photo, payload.fingerprint)
 
 
 def check_response(command: Command, response: Response, expected: Status = Status.OK) -> Response:
@@ -72,8 +87,10 @@ def check_response(command: Command, response: Response, expected: Status = Stat
     kwargs = {"sw1": response.sw1, "sw2": response.sw2}
     if response.sw3 == Status.FIND_FAILED:
         raise NoCardError(response.sw3, message, **kwargs)
-    if response.sw3 in _CARD_FAULTS:
+    if response.sw3 in CARD_FAULTS:
         raise CardReadError(response.sw3, message, **kwargs)
+    if response.sw3 in SAM_FAULTS:
+        raise SamFaultError(response.sw3, message, **kwargs)
     raise ReaderStatusError(response.sw3, message, **kwargs)
 
 
@@ -127,7 +144,7 @@ class IdCardReader:
         return self.command(FIND_CARD, expected=Status.CARD_FOUND).data
 
     def select_card(self) -> bytes:
-        """Select the found card (20 02); return its serial number bytes."""
+        """Select the found card (20 02); return its serial number bytes (the chip's number)."""
         return self.command(SELECT_CARD).data
 
     def read_text_photo(self) -> CardPayload:
@@ -135,28 +152,33 @@ class IdCardReader:
         return decode_card_payload(self.command(READ_TEXT_PHOTO).data)
 
     def read_text_photo_fingerprint(self) -> CardPayload:
-        """Read text, photo and fingerprint data (30 10); fingerprints may be empty."""
+        """Read text, photo and fingerprint data (30 10); fingerprints are 1024 bytes or none."""
         data = self.command(READ_WITH_FINGERPRINT).data
         return decode_card_payload(data, with_fingerprint=True)
 
-    def read_payload(self) -> CardPayload:
+    def read_selected(self, *, with_fingerprint: bool = False) -> CardPayload:
+        """Read the selected card's files (30 10 with fingerprints, else 30 01)."""
+        if with_fingerprint:
+            return self.read_text_photo_fingerprint()
+        return self.read_text_photo()
+
+    def read_payload(self, *, with_fingerprint: bool = False) -> CardPayload:
         """Find, select and read: the card's raw files, not yet decoded."""
         self.find_card()
         self.select_card()
-        return self.read_text_photo()
+        return self.read_selected(with_fingerprint=with_fingerprint)
 
-    def read_card(self) -> IdCardRecord:
-        """Find, select and read a card, and decode it into a validated record.
+    def read_card(self, *, with_fingerprint: bool = False) -> CardRecord:
+        """Find, select and read a card, and decode it into a validated record of its type.
 
-        Raises `NoCardError` when the reader is empty, `CardReadError` when the card could not be
-        read, `CardDataError` subclasses (including `UnsupportedCardTypeError`) when its contents
-        cannot be decoded, and transport errors as `ReaderTimeoutError`, `ProtocolError` or
-        `ReaderUnavailableError`.
+        With `with_fingerprint` the card is read with 30 10 and the record's `fingerprint` holds
+        the card's fingerprint data (opaque, empty if the card has none). Raises `NoCardError`
+        when the reader is empty, `CardReadError` when the card could not be read,
+        `CardDataError` subclasses when its contents cannot be decoded, `SamFaultError` when
+        the reader's SAM is broken, and transport errors as `ReaderTimeoutError`,
+        `ProtocolError` or `ReaderUnavailableError`.
         """
-        payload = self.read_payload()
-        card_type = detect_card_type(payload.text)
-        log.info("card read from %s (%s)", self.port, card_type.value)
-        return parse_text_block(payload.text, payload.photo)
+        return decode_payload(self.read_payload(with_fingerprint=with_fingerprint), self.port)
 
     def sam_id(self) -> str:
         """The reader's SAM number, ``05.01-20100101-0000012345-0123456789``."""
@@ -188,7 +210,7 @@ class IdCardReader:
                     raise
                 log.debug("%s: garbled answer (%s), sending again", command.name, exc)
             else:
-                if response.sw3 not in _LINE_FAULTS or attempt >= self.retries:
+                if response.sw3 not in LINE_FAULTS or attempt >= self.retries:
                     return response
                 log.debug("%s: reader saw a garbled command, sending again", command.name)
             attempt += 1

@@ -3,7 +3,8 @@
 The simulator holds the master side of a pty pair and serves the protocol in a thread; the
 driver opens the slave side (``/dev/pts/N``) exactly as it would open ``/dev/ttyUSB0``. Output
 is paced at the configured baud rate (10 bits per byte) so latency is realistic; tests switch
-pacing off. Fault knobs inject line noise, corrupt checksums, silence and delays.
+pacing off. Fault knobs inject line noise, corrupt checksums, silence and delays, a broken SAM and a card
+that cannot be read.
 
 Run ``python -m drivers.idcard.simulator`` to serve a demo card until Ctrl-C.
 """
@@ -42,7 +43,7 @@ from drivers.idcard.codec import (
     encode_response,
 )
 from drivers.idcard.errors import ChecksumError
-from drivers.idcard.textblock import IdCardRecord, build_text_block
+from drivers.idcard.textblock import CardRecord, build_text_block
 
 log = logging.getLogger("drivers.idcard.simulator")
 
@@ -53,11 +54,18 @@ BITS_PER_BYTE = 10  # start bit, 8 data bits, stop bit
 _CHUNK = 32  # bytes written per paced step: fine enough for realistic arrival times
 
 
-def card_payload(card: IdCardRecord | CardPayload) -> CardPayload:
+def card_payload(card: CardRecord | CardPayload) -> CardPayload:
     """The raw files a reader would return for a card record (or a raw payload as is)."""
     if isinstance(card, CardPayload):
         return card
-    return CardPayload(text=build_text_block(card), photo=card.photo_wlt)
+    return CardPayload(
+        text=build_text_block(card), photo=card.photo_wlt, fingerprint=card.fingerprint
+    )
+
+
+def chip_number(card: CardPayload) -> bytes:
+    """The 8-byte number the simulated chip answers to select: the same for the same card."""
+    return hashlib.sha256(card.text).digest()[:8]
 
 
 class IdCardSimulator:
@@ -69,14 +77,18 @@ class IdCardSimulator:
     can stop one simulator and start another on the same link to model unplugging and plugging
     the reader back in.
 
-    Fault knobs, safe to change while serving: `inject_garbage`, `corrupt_checksum`, `silent`
-    (commands are read but never answered) and `delay_s` (extra wait before each answer).
-    Like a real reader, it needs find before select and select before read.
+    Fault knobs, safe to change while serving: `inject_garbage`, `corrupt_checksum`,
+    `fail_reads` (the next reads fail, then they work), `silent`
+    (commands are read but never answered), `delay_s` (extra wait before each answer),
+    `sam_fault` (an SW3 such as 0x60 answered to every command but a SAM reset, which clears
+    it unless `sam_fault_sticky`) and `card_fault` (an SW3 such as 0x41 answered to reads
+    while a card is on the reader). Like a real reader, it needs find before select and
+    select before read; select answers the card's 8-byte chip number (the same for the same card).
     """
 
     def __init__(
         self,
-        card: IdCardRecord | CardPayload | None = None,
+        card: CardRecord | CardPayload | None = None,
         *,
         baud: int = 115200,
         pacing: bool = True,
@@ -92,6 +104,11 @@ class IdCardSimulator:
         # Fault knobs, safe to change while serving.
         self.silent = False
         self.delay_s = 0.0
+        self.sam_fault: int | None = None
+        self.sam_fault_sticky = False
+        self.card_fault: int | None = None
+        self._read_faults: list[int] = []
+        self.sam_resets = 0
         # Bounded: a demo simulator polled for days must not grow without limit.
         self._commands: deque[Command] = deque(maxlen=1000)
         self._garbage: list[bytes] = []
@@ -181,7 +198,7 @@ class IdCardSimulator:
 
     # -- the card --------------------------------------------------------------------------
 
-    def insert(self, card: IdCardRecord | CardPayload) -> None:
+    def insert(self, card: CardRecord | CardPayload) -> None:
         """Place a card on the reader."""
         with self._lock:
             self._card = card_payload(card)
@@ -199,6 +216,11 @@ class IdCardSimulator:
         """Send `data` before each of the next `times` answers."""
         with self._lock:
             self._garbage.extend([bytes(data)] * times)
+
+    def fail_reads(self, status: int = Status.READ_FAILED, *, times: int = 1) -> None:
+        """Answer the next `times` reads with `status` (a card not yet lying flat)."""
+        with self._lock:
+            self._read_faults.extend([int(status)] * times)
 
     def corrupt_checksum(self, *, times: int = 1) -> None:
         """Flip the checksum of each of the next `times` answers."""
@@ -250,6 +272,13 @@ class IdCardSimulator:
     def _respond(self, command: Command) -> bytes:
         with self._lock:
             card = self._card
+            if command == SAM_RESET:
+                self.sam_resets += 1
+                self._found = self._selected = False
+                if not self.sam_fault_sticky:
+                    self.sam_fault = None
+            if self.sam_fault is not None:
+                return encode_response(self.sam_fault)
             if command == FIND_CARD:
                 self._found = card is not None
                 self._selected = False
@@ -260,10 +289,14 @@ class IdCardSimulator:
                 if card is None or not self._found:
                     return encode_response(Status.SELECT_FAILED)
                 self._selected = True
-                return encode_response(Status.OK, hashlib.sha256(card.text).digest()[:8])
+                return encode_response(Status.OK, chip_number(card))
             if command in (READ_TEXT_PHOTO, READ_WITH_FINGERPRINT):
                 if card is None or not self._selected:
                     return encode_response(Status.READ_FAILED)
+                if self.card_fault is not None:
+                    return encode_response(self.card_fault)
+                if self._read_faults:
+                    return encode_response(self._read_faults.pop(0))
                 fingerprint = command == READ_WITH_FINGERPRINT
                 data = encode_card_payload(card, with_fingerprint=fingerprint)
                 return encode_response(Status.OK, data)

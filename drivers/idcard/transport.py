@@ -56,7 +56,12 @@ def resolve_port(url: str, baud: int = DEFAULT_BAUD) -> PortAddress:
     if isinstance(url, str) and url.startswith("/"):
         path, params_baud = url, None
     else:
-        parsed = parse_device_url(url)
+        try:
+            parsed = parse_device_url(url)
+        except DeviceUrlError:
+            raise
+        except ValueError as exc:  # urlsplit's own complaints ("Invalid IPv6 URL")
+            raise DeviceUrlError(f"{url!r} is not a device URL: {exc}") from None
         if parsed.scheme not in {"serial", "pty"}:
             raise DeviceUrlError(
                 f"{url!r}: an ID card reader is addressed as serial:///dev/ttyUSB0, "

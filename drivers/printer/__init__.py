@@ -3,7 +3,9 @@
 Public API (import from here):
 
     Receipt, Text, Qr, Feed, Cut, ReceiptBuilder, selftest_receipt      the document
+    open_receipt_printer, ReceiptPrinterDevice, device_status           the uniform device face
     ReceiptPrinter, open_escpos, render_escpos                          the driver
+    PaperTracker, PaperUsage, receipt_length, ReceiptLength             paper counting
     PrinterStatus, PaperLevel, DeviceState                              DLE EOT status
     PrinterError and its subclasses                                     what can go wrong
     decode_escpos, DecodedJob, EscPosDecodeError                        bytes back to a document
@@ -12,6 +14,7 @@ The simulator (`drivers.printer.simulator`) and the PNG renderer (`drivers.print
 imported on their own, so the kiosk does not load Pillow drawing code it does not use.
 """
 
+from drivers.printer.device import ReceiptPrinterDevice, device_status, open_receipt_printer
 from drivers.printer.escpos_decode import DecodedJob, EscPosDecodeError, decode_escpos
 from drivers.printer.escpos_printer import (
     CoverOpen,
@@ -28,6 +31,7 @@ from drivers.printer.escpos_printer import (
     open_escpos,
     render_escpos,
 )
+from drivers.printer.paper import PaperTracker, PaperUsage, ReceiptLength, receipt_length
 from drivers.printer.receipt import Cut, Feed, Qr, Receipt, ReceiptBuilder, Text, selftest_receipt
 from drivers.printer.status import DeviceState, PaperLevel, PrinterStatus
 
@@ -40,6 +44,8 @@ __all__ = [
     "Feed",
     "PaperLevel",
     "PaperOut",
+    "PaperTracker",
+    "PaperUsage",
     "PrinterConfigError",
     "PrinterError",
     "PrinterHardwareError",
@@ -51,11 +57,16 @@ __all__ = [
     "Qr",
     "Receipt",
     "ReceiptBuilder",
+    "ReceiptLength",
     "ReceiptNotPrintable",
     "ReceiptPrinter",
+    "ReceiptPrinterDevice",
     "Text",
     "decode_escpos",
+    "device_status",
     "open_escpos",
+    "open_receipt_printer",
+    "receipt_length",
     "render_escpos",
     "selftest_receipt",
 ]

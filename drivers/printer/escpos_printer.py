@@ -66,13 +66,20 @@ DEFAULT_TIMEOUT = 5.0
 
 
 class PrinterError(Exception):
-    """Base of every receipt printer failure; `zh` is the Chinese wording for screens and logs."""
+    """Base of every receipt printer failure; `zh` is the Chinese wording for screens and logs.
+
+    `status` is the printer's status when it was known; `sent` is True when the job had been
+    sent before the failure was seen (the receipt may be printed, or printed in part).
+    """
 
     zh = "打印机故障"
 
-    def __init__(self, message: str, *, status: PrinterStatus | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: PrinterStatus | None = None, sent: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.sent = sent
 
     def bilingual(self) -> str:
         """One line, Chinese then English, for the maintenance CLI."""
@@ -250,18 +257,21 @@ def _cut(printer: Escpos, element: Cut) -> None:
 
 
 def open_escpos(
-    url: str, *, profile: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    url: str,
+    *,
+    profile: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    baud: int | None = None,
 ) -> Escpos:
-    """The python-escpos printer object for a device URL, not yet connected."""
+    """The python-escpos printer object for a device URL, not yet connected.
+
+    ``usb://VID:PID`` (hex) takes ``?in_ep=0x82&out_ep=0x01`` for printers whose bulk endpoints
+    differ from python-escpos's defaults. ``serial://`` takes ``?baud=`` (else `baud`, else
+    9600) and ``?flow=dsrdtr|xonxoff|none``.
+    """
     try:
         if url.lower().startswith("usb://"):
-            # parse_device_url reads "04b8:0e15" as host:port and rejects the hex "port".
-            vendor, product = _usb_ids(url, url[len("usb://") :].split("?")[0].strip("/"))
-            if not Usb.is_usable():
-                # Without pyusb python-escpos's Usb even fails in close() and __del__.
-                raise PrinterConfigError(f"{url}: USB printers need pyusb and libusb-1.0 installed")
-            # pyusb takes milliseconds; 0 would mean "wait forever".
-            return Usb(vendor, product, timeout=max(1, int(timeout * 1000)), profile=profile)
+            return _open_usb(url, profile, timeout)
         dev = parse_device_url(url)
         common: dict[str, Any] = {"profile": profile}
         if dev.scheme == "tcp":
@@ -274,7 +284,7 @@ def open_escpos(
                 )
             return Serial(
                 devfile=dev.path,
-                baudrate=dev.param_int("baud", 9600),
+                baudrate=dev.param_int("baud", baud or 9600),
                 timeout=timeout,
                 dsrdtr=flow == "dsrdtr",
                 xonxoff=flow == "xonxoff",
@@ -282,13 +292,38 @@ def open_escpos(
             )
         if dev.scheme == "file":
             return File(devfile=dev.path, **common)
+    except PrinterConfigError:
+        raise
     except DeviceUrlError as exc:
         raise PrinterConfigError(str(exc)) from None
+    except ValueError as exc:  # urlsplit's own complaints ("Invalid IPv6 URL")
+        raise PrinterConfigError(f"{url!r} is not a usable device URL: {exc}") from None
     except KeyError:
         raise PrinterConfigError(f"unknown python-escpos printer profile {profile!r}") from None
     raise PrinterConfigError(
         f"{url}: a receipt printer is reached by tcp://, serial://, usb:// or file:// "
         f"(not {dev.scheme}://; sim:// is resolved by the device manager)"
+    )
+
+
+def _open_usb(url: str, profile: str | None, timeout: float) -> Usb:
+    # parse_device_url reads "04b8:0e15" as host:port and rejects the hex "port".
+    dev = parse_device_url(url)
+    vendor, product = _usb_ids(url, dev.path.strip("/"))
+    endpoints = {name: _usb_endpoint(url, dev.params, name) for name in ("in_ep", "out_ep")}
+    unknown = set(dev.params) - {"in_ep", "out_ep"}
+    if unknown:
+        raise PrinterConfigError(f"{url}: unknown USB option {sorted(unknown)[0]!r}")
+    if not Usb.is_usable():
+        # Without pyusb python-escpos's Usb even fails in close() and __del__.
+        raise PrinterConfigError(f"{url}: USB printers need pyusb and libusb-1.0 installed")
+    # pyusb takes milliseconds; 0 would mean "wait forever".
+    return Usb(
+        vendor,
+        product,
+        timeout=max(1, int(timeout * 1000)),
+        profile=profile,
+        **{k: v for k, v in endpoints.items() if v is not None},
     )
 
 
@@ -299,7 +334,22 @@ def _usb_ids(url: str, ident: str) -> tuple[int, int]:
         raise PrinterConfigError(
             f"{url}: expected usb://VID:PID in hex, e.g. usb://04b8:0e15"
         ) from None
+    if not (0 < vendor <= 0xFFFF and 0 < product <= 0xFFFF):
+        raise PrinterConfigError(f"{url}: USB vendor and product ids are 0001-FFFF")
     return vendor, product
+
+
+def _usb_endpoint(url: str, params: dict[str, str], name: str) -> int | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        endpoint = int(value, 0)
+    except ValueError:
+        endpoint = -1
+    if not 0 <= endpoint <= 0xFF:
+        raise PrinterConfigError(f"{url}: {name}={value!r} is not an endpoint address (0x00-0xFF)")
+    return endpoint
 
 
 def _read_answer(printer: Escpos) -> bytes:
@@ -329,16 +379,27 @@ class ReceiptPrinter:
         profile: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         opener: Callable[[str], Escpos] | None = None,
+        baud: int | None = None,
+        on_status: Callable[[PrinterStatus], None] | None = None,
     ) -> None:
         self.url = url
         self.profile = profile
         self.timeout = timeout
-        self._opener = opener or (lambda u: open_escpos(u, profile=profile, timeout=timeout))
+        self.on_status = on_status  # sees every status read: before and after jobs, and status()
+        self._opener = opener or (
+            lambda u: open_escpos(u, profile=profile, timeout=timeout, baud=baud)
+        )
         self._lock = threading.Lock()
-        self._opener(url)  # a bad URL or profile fails here, at start, not at the first receipt
+        # A bad URL or profile fails here, at start, not at the first receipt.
+        self._readable = _can_read(self._opener(url))
 
     def status(self) -> PrinterStatus:
-        """Ask the printer (DLE EOT 1-4) how it is; unknown on write-only transports."""
+        """Ask the printer (DLE EOT 1-4) how it is; unknown on write-only transports.
+
+        A write-only transport (file://) is not even opened: opening a file truncates it.
+        """
+        if not self._readable:
+            return PrinterStatus.unknown()
         with self._lock, self._connected() as printer:
             return self._query(printer)
 
@@ -393,9 +454,12 @@ class ReceiptPrinter:
         for query in ALL_QUERIES:
             answers[query] = self._ask(printer, query)
         try:
-            return decode_status(answers)
+            status = decode_status(answers)
         except StatusDecodeError as exc:  # _ask checked the bytes; kept for safety
             raise PrinterProtocolError(f"{self.url}: {exc}") from None
+        if self.on_status is not None:
+            self.on_status(status)
+        return status
 
     def _ask(self, printer: Escpos, n: int) -> int:
         query = status_query(n)
@@ -430,15 +494,15 @@ def _raise_unless_ready(status: PrinterStatus, url: str, *, after_job: bool) -> 
     if status.ready:
         return
     when = "after the job (the receipt may be incomplete)" if after_job else "nothing was printed"
+    error: type[PrinterError] = PrinterOffline
+    what = f"reports {status.describe()}"
     if status.paper is PaperLevel.OUT:
-        raise PaperOut(f"the printer at {url} is out of paper; {when}", status=status)
-    if status.cover_open:
-        raise CoverOpen(f"the printer at {url} has its cover open; {when}", status=status)
-    if status.hardware_error:
-        raise PrinterHardwareError(
-            f"the printer at {url} reports {status.describe()}; {when}", status=status
-        )
-    raise PrinterOffline(f"the printer at {url} reports {status.describe()}; {when}", status=status)
+        error, what = PaperOut, "is out of paper"
+    elif status.cover_open:
+        error, what = CoverOpen, "has its cover open"
+    elif status.hardware_error:
+        error = PrinterHardwareError
+    raise error(f"the printer at {url} {what}; {when}", status=status, sent=after_job)
 
 
 def _cause(exc: BaseException) -> str:

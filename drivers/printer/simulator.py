@@ -3,8 +3,10 @@
 It decodes what it receives, answers DLE EOT status queries for its simulated state (paper full,
 low or out, cover open, offline), and keeps every completed job: a job ends at a cut, or when the
 connection closes with something printed. While the paper is out or the cover is open it prints
-nothing, as a real printer would not. Faults for tests: `set_mute()` stops status answers (the
-driver times out), `disconnect_after()` drops the connection mid-job with a TCP reset.
+nothing, as a real printer would not. `run_out_after(low=N, out=M)` makes the roll reach its
+near-end after N more receipts and its end after M. Faults for tests: `set_mute()` stops status
+answers (the driver times out), `disconnect_after()` drops the connection mid-job with a TCP
+reset, and `stop()` then `start()` is a power cycle on the same port (unreachable in between).
 
     python -m drivers.printer.simulator --port 9100 --out var/printer
 """
@@ -89,6 +91,8 @@ class PrinterSimulator:
         self._connections = 0
         self._mute = False
         self._disconnect_after: int | None = None
+        self._low_after: int | None = None  # cuts left before the near-end sensor trips
+        self._out_after: int | None = None  # cuts left before the paper ends
         self._listener: socket.socket | None = None
         self._clients: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
@@ -103,7 +107,8 @@ class PrinterSimulator:
             return self
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.host, self._requested_port))
+        # Started again after a stop, it comes back on the same port, as a printer powered on.
+        listener.bind((self.host, self.port or self._requested_port))
         listener.listen(8)
         listener.settimeout(_POLL)
         self._listener = listener
@@ -170,6 +175,27 @@ class PrinterSimulator:
     def set_error(self, *, cutter: bool = False, unrecoverable: bool = False) -> None:
         """Simulate a cutter jam or an unrecoverable fault (both False clears them)."""
         self._update(cutter_error=cutter, unrecoverable_error=unrecoverable)
+
+    def run_out_after(self, *, low: int | None = None, out: int | None = None) -> None:
+        """Paper near its end after `low` more cut receipts, and out after `out` more."""
+        if (low is not None and low < 0) or (out is not None and out < 0):
+            raise ValueError("receipt counts are not negative")
+        with self._cond:
+            self._low_after, self._out_after = low, out
+            self._count_down(0)
+
+    def _count_down(self, cuts: int) -> None:
+        # Called with the condition held, after each cut.
+        if self._low_after is not None:
+            self._low_after -= cuts
+            if self._low_after <= 0 and self._state.paper is PaperLevel.FULL:
+                self._state = replace(self._state, paper=PaperLevel.LOW)
+                self._low_after = None
+        if self._out_after is not None:
+            self._out_after -= cuts
+            if self._out_after <= 0:
+                self._state = replace(self._state, paper=PaperLevel.OUT)
+                self._out_after = self._low_after = None
 
     def set_mute(self, mute: bool = True) -> None:
         """Stop answering DLE EOT, like a print server without a back channel."""
@@ -309,6 +335,8 @@ class PrinterSimulator:
             self._save(job, self.out_dir)
         with self._cond:
             self._jobs.append(job)
+            if job.complete and decoded.cuts:
+                self._count_down(decoded.cuts)
             self._cond.notify_all()
         log.info(
             "printer simulator: job %d, %d lines, QR %s, %s",
@@ -412,11 +440,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paper", choices=["full", "low", "out"], default="full")
     parser.add_argument("--out", type=Path, help="save each job's .bin, .png and .txt here")
     parser.add_argument("--chinese-default", action="store_true", help="start in Chinese mode")
+    parser.add_argument("--low-after", type=int, metavar="N", help="paper low after N receipts")
+    parser.add_argument("--out-after", type=int, metavar="M", help="paper out after M receipts")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sim = PrinterSimulator(
         args.host, args.port, args.paper, out_dir=args.out, chinese_default=args.chinese_default
     )
+    sim.run_out_after(low=args.low_after, out=args.out_after)
     try:
         sim.start()
     except OSError as exc:

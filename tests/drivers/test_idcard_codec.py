@@ -317,3 +317,17 @@ def test_any_single_corruption_is_never_accepted_as_the_original(
     frame[index] ^= flip
     decoder = FrameDecoder()
     assert Frame(body) not in decoder.feed(bytes(frame))
+
+
+@given(data=st.binary(max_size=3000), with_fingerprint=st.booleans())
+def test_decode_card_payload_returns_or_raises_protocol_error(
+    data: bytes, with_fingerprint: bool
+) -> None:
+    try:
+        payload = decode_card_payload(data, with_fingerprint=with_fingerprint)
+    except ProtocolError:
+        return
+    assert len(payload.text) == 256
+    assert encode_card_payload(payload, with_fingerprint=with_fingerprint) == data
+    if with_fingerprint:
+        assert len(payload.fingerprint) in (0, 512, 1024)

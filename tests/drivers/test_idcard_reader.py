@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.idcard import (
     FIND_CARD,
+    FINGERPRINT_SIZE,
     READ_TEXT_PHOTO,
+    READ_WITH_FINGERPRINT,
+    SAM_ID,
+    SAM_RESET,
+    SAM_STATUS,
     SELECT_CARD,
     CardReadError,
+    CardRecord,
     ChecksumError,
     IdCardReader,
     NoCardError,
@@ -21,12 +30,22 @@ from drivers.idcard import (
     ReaderStatusError,
     ReaderTimeoutError,
     ReaderUnavailableError,
+    SamFaultError,
     Status,
-    UnsupportedCardTypeError,
+    build_text_block,
+    check_response,
     resolve_port,
 )
-from drivers.idcard.codec import PREAMBLE, Command
-from drivers.idcard.sim_cards import GONG_YAN, HK_RESIDENCE_PERMIT, LI_XIUYING, WANG_JIANGUO
+from drivers.idcard.codec import PREAMBLE, Command, Response
+from drivers.idcard.sim_cards import (
+    FOREIGN_2017,
+    FOREIGN_2023,
+    GONG_YAN,
+    HK_RESIDENCE_PERMIT,
+    LI_XIUYING,
+    WANG_JIANGUO,
+    ZHAO_MIN,
+)
 from drivers.idcard.simulator import BITS_PER_BYTE, IdCardSimulator
 from drivers.url import DeviceUrlError
 
@@ -86,18 +105,79 @@ def test_step_by_step_and_out_of_order(sim: IdCardSimulator, reader: IdCardReade
     assert with_fp.text == payload.text and with_fp.fingerprint == b""
 
 
-def test_unsupported_card_type(sim: IdCardSimulator, reader: IdCardReader) -> None:
-    sim.insert(HK_RESIDENCE_PERMIT)
-    with pytest.raises(UnsupportedCardTypeError) as info:
-        reader.read_card()
-    assert info.value.card_type == "hk_mo_tw_residence"
-    assert reader.read_payload().text == HK_RESIDENCE_PERMIT.text
+@pytest.mark.parametrize(
+    "card", [HK_RESIDENCE_PERMIT, FOREIGN_2017, FOREIGN_2023], ids=lambda c: c.card_type.value
+)
+def test_reads_every_card_type(
+    sim: IdCardSimulator, reader: IdCardReader, card: CardRecord
+) -> None:
+    sim.insert(card)
+    assert reader.read_card() == card
+    assert reader.read_payload().text == build_text_block(card)
 
 
-def test_sam_commands(reader: IdCardReader) -> None:
+def test_read_with_fingerprint_end_to_end(sim: IdCardSimulator, reader: IdCardReader) -> None:
+    """GIVEN a card with fingerprints WHEN read with 30 10 THEN the record carries the 1024
+    opaque bytes; a 30 01 read of the same card carries none."""
+    sim.insert(ZHAO_MIN)
+    record = reader.read_card(with_fingerprint=True)
+    assert record == ZHAO_MIN and len(record.fingerprint) == FINGERPRINT_SIZE
+    assert sim.commands[-1] == READ_WITH_FINGERPRINT
+    plain = reader.read_card()
+    assert plain.fingerprint == b"" and plain == dataclasses.replace(ZHAO_MIN, fingerprint=b"")
+    assert sim.commands[-1] == READ_TEXT_PHOTO
+
+
+def test_fingerprint_read_of_a_card_without_fingerprints(
+    sim: IdCardSimulator, reader: IdCardReader
+) -> None:
+    assert reader.read_card(with_fingerprint=True) == LI_XIUYING
+
+
+def test_fingerprints_are_never_logged(
+    sim: IdCardSimulator, reader: IdCardReader, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.insert(ZHAO_MIN)
+    with caplog.at_level(logging.DEBUG):
+        record = reader.read_card(with_fingerprint=True)
+    assert "<2310 data bytes redacted>" in caplog.text  # lengths 6 + 256 + 1024 + 1024
+    assert record.fingerprint[:8].hex(" ") not in caplog.text
+    assert record.fingerprint[:8].hex() not in caplog.text
+
+
+def test_sam_commands(sim: IdCardSimulator, reader: IdCardReader) -> None:
     assert reader.sam_id() == "05.01-20101010-0000012345-0123456789"
     reader.sam_status()
     reader.sam_reset()
+    assert sim.commands[-3:] == [SAM_ID, SAM_STATUS, SAM_RESET]
+    assert sim.sam_resets == 1
+
+
+@pytest.mark.parametrize("fault", [0x60, 0x61, 0x66])
+def test_sam_faults_are_their_own_error(
+    sim: IdCardSimulator, reader: IdCardReader, fault: int
+) -> None:
+    sim.sam_fault = fault
+    for call in (reader.sam_status, reader.sam_id, reader.read_card):
+        with pytest.raises(SamFaultError) as info:
+            call()
+        assert info.value.status == fault
+    reader.sam_reset()  # a reset clears a fault that is not sticky
+    assert reader.read_card() == LI_XIUYING
+
+
+def test_a_sticky_sam_fault_survives_a_reset(sim: IdCardSimulator, reader: IdCardReader) -> None:
+    sim.sam_fault, sim.sam_fault_sticky = Status.SAM_SELF_TEST_FAILED, True
+    with pytest.raises(SamFaultError, match="self-test"):
+        reader.sam_reset()
+
+
+def test_a_card_that_cannot_be_read(sim: IdCardSimulator, reader: IdCardReader) -> None:
+    sim.card_fault = Status.READ_FAILED
+    with pytest.raises(CardReadError) as info:
+        reader.read_card()
+    assert info.value.status == Status.READ_FAILED
+    assert "读证/卡操作失败" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -277,3 +357,58 @@ def test_paced_read_takes_at_least_the_wire_time() -> None:
         elapsed = time.monotonic() - started
     floor = 1359 * BITS_PER_BYTE / 115200
     assert floor <= elapsed < floor + 1.0
+
+
+# -- SW3: every status has its typed error -----------------------------------------------------
+
+# SW3 values published by reader SDKs (sdtapi and clones), plus 0x34, 0x50, 0x61 from older SDK
+# tables. Host-side return codes (0x01-0x09) are not SW3 and are not here.
+PUBLISHED_SW3 = {
+    0x90, 0x91, 0x9F, 0x10, 0x11, 0x21, 0x23, 0x24, 0x31, 0x32, 0x33, 0x34, 0x37, 0x3F, 0x40,
+    0x41, 0x47, 0x50, 0x60, 0x61, 0x66, 0x80, 0x81,
+}  # fmt: skip
+EXPECTED_ERRORS: dict[int, type[ReaderStatusError]] = {
+    0x80: NoCardError,
+    **{
+        sw3: CardReadError
+        for sw3 in (0x34, 0x81, 0x41, 0x31, 0x32, 0x33, 0x37, 0x3F, 0x40, 0x47, 0x91)
+    },
+    **{sw3: SamFaultError for sw3 in (0x60, 0x61, 0x66)},
+    **{sw3: ReaderStatusError for sw3 in (0x10, 0x11, 0x21, 0x23, 0x24, 0x50, 0x9F)},
+}
+
+
+def test_the_status_table_is_the_published_one() -> None:
+    assert {int(status) for status in Status} == PUBLISHED_SW3
+    assert set(EXPECTED_ERRORS) == PUBLISHED_SW3 - {0x90}
+
+
+@pytest.mark.parametrize("sw3", sorted(EXPECTED_ERRORS), ids=lambda v: f"{v:02X}")
+def test_every_failure_status_maps_to_its_error(sw3: int) -> None:
+    with pytest.raises(ReaderStatusError) as info:
+        check_response(Command(0x30, 0x01), Response(0, 0, sw3))
+    assert type(info.value) is EXPECTED_ERRORS[sw3]
+    assert info.value.status == sw3
+    assert f"(0x{sw3:02X})" in str(info.value)
+
+
+@given(sw3=st.integers(0, 255), sw1=st.integers(0, 255), sw2=st.integers(0, 255))
+def test_any_status_byte_returns_or_raises_a_reader_status_error(
+    sw3: int, sw1: int, sw2: int
+) -> None:
+    response = Response(sw1, sw2, sw3)
+    try:
+        assert check_response(SELECT_CARD, response) is response
+        assert sw3 == Status.OK
+    except ReaderStatusError as exc:
+        assert (exc.status, exc.sw1, exc.sw2) == (sw3, sw1, sw2)
+        assert "unknown reader status" in str(exc) or sw3 in PUBLISHED_SW3
+
+
+@given(url=st.text(max_size=40) | st.builds(lambda s: "serial://" + s, st.text(max_size=30)))
+def test_resolve_port_returns_an_address_or_a_url_error(url: str) -> None:
+    try:
+        address = resolve_port(url)
+    except DeviceUrlError:
+        return
+    assert address.path and address.baud > 0

@@ -21,9 +21,11 @@ from drivers.printer import (
     ReceiptPrinter,
     Text,
     decode_escpos,
+    open_receipt_printer,
 )
 from drivers.printer.escpos_decode import EscPosStreamDecoder, StatusRequest
 from drivers.printer.status import PrinterStatus, encode_status
+from drivers.state import DeviceState, PaperState
 
 
 @dataclass
@@ -93,3 +95,23 @@ def test_missing_serial_port_is_offline() -> None:
         PrinterOffline, match="cannot connect to the printer at serial:///dev/nonexistent"
     ):
         ReceiptPrinter("serial:///dev/nonexistent-printer", timeout=0.3).status()
+
+
+def test_device_face_over_serial(serial_printer: SerialPrinter) -> None:
+    url = serial_printer.url.replace("baud=19200&", "")
+    device = open_receipt_printer(url, baud=19200, timeout=2)
+    device.open()
+    status = device.status()
+    assert (status.state, status.paper, status.usable) == (
+        DeviceState.ONLINE,
+        PaperState.FULL,
+        True,
+    )
+    device.print_receipt(Receipt((Text("串口设备"), Cut())))
+    job = decode_escpos(bytes(serial_printer.received))
+    assert job.to_receipt() == Receipt((Text("串口设备"), Cut()))
+    assert job.status_queries == (1, 2, 3, 4) * 4  # open, status, before and after the job
+    serial_printer.answer = False
+    quick = open_receipt_printer(url, timeout=0.3)
+    with pytest.raises(PrinterTimeout):
+        quick.open()

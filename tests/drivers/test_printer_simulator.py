@@ -215,6 +215,41 @@ def test_render_receipt_matches_what_the_simulator_printed(sim: PrinterSimulator
     assert sim.jobs[0].image().tobytes() == render_receipt(receipt).tobytes()
 
 
+def test_paper_runs_low_after_n_and_out_after_m_receipts(sim: PrinterSimulator) -> None:
+    sim.run_out_after(low=1, out=3)
+    printer = _printer(sim)
+    slip = Receipt((Text("x"), Cut()))
+    assert printer.status().paper is PaperLevel.FULL
+    assert printer.print_receipt(slip).paper is PaperLevel.LOW  # the first one trips near-end
+    assert printer.print_receipt(slip).paper is PaperLevel.LOW
+    with pytest.raises(PaperOut) as info:
+        printer.print_receipt(slip)  # the roll ends with the third
+    assert info.value.sent and len(sim.jobs) == 3
+    with pytest.raises(PaperOut) as info:
+        printer.print_receipt(slip)
+    assert not info.value.sent and len(sim.jobs) == 3
+
+
+def test_run_out_counts_only_cut_receipts_and_zero_means_now(sim: PrinterSimulator) -> None:
+    sim.run_out_after(low=0)
+    assert sim.status.paper is PaperLevel.LOW
+    sim.set_paper("full")
+    sim.run_out_after(out=1)
+    _printer(sim).print_receipt(Receipt((Text("no cut"),)))  # a job without a cut
+    assert sim.status.paper is PaperLevel.FULL
+    with pytest.raises(ValueError):
+        sim.run_out_after(low=-1)
+
+
+def test_stop_and_start_is_a_power_cycle_on_the_same_port(sim: PrinterSimulator) -> None:
+    port = sim.port
+    sim.stop()
+    with pytest.raises(PrinterOffline, match="Connection refused"):
+        _printer(sim).status()
+    sim.start()
+    assert sim.port == port and _printer(sim).status().ready
+
+
 def test_simulator_runs_as_a_module(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -228,6 +263,8 @@ def test_simulator_runs_as_a_module(tmp_path: Path) -> None:
             str(port),
             "--out",
             str(tmp_path),
+            "--low-after",
+            "1",
         ],
         cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.PIPE,
@@ -236,7 +273,9 @@ def test_simulator_runs_as_a_module(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         assert f"tcp://127.0.0.1:{port}" in proc.stdout.readline()
-        ReceiptPrinter(f"tcp://127.0.0.1:{port}").print_receipt(selftest_receipt("KIOSK-CLI", NOW))
+        printer = ReceiptPrinter(f"tcp://127.0.0.1:{port}")
+        status = printer.print_receipt(selftest_receipt("KIOSK-CLI", NOW))
+        assert status.paper is PaperLevel.LOW  # --low-after 1
         _wait_until(lambda: (tmp_path / "job-0001.png").exists())
     finally:
         proc.terminate()

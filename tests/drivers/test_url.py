@@ -50,6 +50,8 @@ def test_documented_urls_parse(url, scheme, host, port, path, params):
         ("tcp://host", "needs host and port"),
         ("tcp://host:99999", "port is not a number"),
         ("serial://", "needs a path"),
+        ("usb://[", "Invalid IPv6 URL"),
+        ("serial://[", "Invalid IPv6 URL"),
     ],
 )
 def test_bad_urls_say_what_is_wrong(url, message):

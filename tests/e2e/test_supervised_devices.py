@@ -74,16 +74,20 @@ def test_card_and_scanner_input_reach_the_core_and_a_replugged_reader_recovers(t
         reader_sim.stop()  # unplug
         wait_for(
             posted,
-            lambda e: isinstance(e, DeviceChanged)
-            and e.device == "idcard"
-            and e.status.state is not DeviceState.ONLINE,
+            lambda e: (
+                isinstance(e, DeviceChanged)
+                and e.device == "idcard"
+                and e.status.state is not DeviceState.ONLINE
+            ),
         )
         reader_sim = IdCardSimulator(card=None, pacing=False, link=link).start()  # replug
         wait_for(
             posted,
-            lambda e: isinstance(e, DeviceChanged)
-            and e.device == "idcard"
-            and e.status.state is DeviceState.ONLINE,
+            lambda e: (
+                isinstance(e, DeviceChanged)
+                and e.device == "idcard"
+                and e.status.state is DeviceState.ONLINE
+            ),
             timeout=40,
         )
         reader_sim.insert(DEMO_CARD)
@@ -103,23 +107,29 @@ def test_paper_out_on_the_receipt_printer_disables_printing_only(posted):
         )
         manager.start()
         try:
-            wait_for(posted, lambda e: isinstance(e, DeviceChanged) and e.device == "receipt_printer")
+            wait_for(
+                posted, lambda e: isinstance(e, DeviceChanged) and e.device == "receipt_printer"
+            )
             assert Function.PRINT_RECEIPT in manager.available()
             printer_sim.set_paper("out")
             changed = wait_for(
                 posted,
-                lambda e: isinstance(e, DeviceChanged)
-                and e.device == "receipt_printer"
-                and not e.status.usable,
+                lambda e: (
+                    isinstance(e, DeviceChanged)
+                    and e.device == "receipt_printer"
+                    and not e.status.usable
+                ),
             )
             assert changed.status.paper == "out"
             assert Function.PRINT_RECEIPT not in manager.available()
             printer_sim.set_paper("full")
             wait_for(
                 posted,
-                lambda e: isinstance(e, DeviceChanged)
-                and e.device == "receipt_printer"
-                and e.status.usable,
+                lambda e: (
+                    isinstance(e, DeviceChanged)
+                    and e.device == "receipt_printer"
+                    and e.status.usable
+                ),
             )
         finally:
             manager.stop()

@@ -179,3 +179,11 @@ def test_a_driver_bug_is_a_hardware_error_not_a_dead_thread(posted):
     assert "KeyError" in seen[-1].status.reason
     states = [e.status.state for e in seen if isinstance(e, DeviceChanged)]
     assert DeviceState.ONLINE not in states, "a device that never worked is never announced online"
+
+
+def test_a_subclass_of_an_offline_error_is_offline_not_a_fault():
+    from drivers.printer import PrinterTimeout
+    from kiosk.device_manager import _failure_status
+
+    assert _failure_status(PrinterTimeout("no answer")).state is DeviceState.OFFLINE
+    assert _failure_status(KeyError("bug")).state is DeviceState.HARDWARE_ERROR

@@ -10,10 +10,18 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from drivers.idcard.sim_cards import GONG_YAN, HK_RESIDENCE_PERMIT, LI_XIUYING
+from drivers.idcard.sim_cards import (
+    FOREIGN_2017,
+    FOREIGN_2023,
+    GONG_YAN,
+    HK_RESIDENCE_PERMIT,
+    LI_XIUYING,
+    ZHAO_MIN,
+)
 from drivers.idcard.simulator import IdCardSimulator
 from kiosk import diag_idcard
 from kiosk.diag_idcard import add_parser, build_parser, main, run
@@ -111,11 +119,103 @@ def test_garbled_reader(sim: IdCardSimulator) -> None:
     assert code == 2 and err.startswith("读卡器通信错误 / garbled answer from the reader")
 
 
-def test_unsupported_card(sim: IdCardSimulator) -> None:
+def test_residence_permit_json_is_masked(sim: IdCardSimulator) -> None:
     sim.insert(HK_RESIDENCE_PERMIT)
     code, out, err = diag("--port", sim.url, "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert data == {
+        "name": "陈**",
+        "sex": "男",
+        "birth_date": "1999-**-**",
+        "address": "广东省深圳市福田区****",
+        "id_number": "8100**********1236",
+        "issuer": "深圳市公安局",
+        "valid_from": "2019-09-01",
+        "valid_to": "2024-09-01",
+        "pass_number": "H********",
+        "issue_count": 1,
+        "card_type": "hk_mo_tw_residence",
+        "photo_wlt_size": 1024,
+    }
+
+
+def test_foreign_2017_json_is_masked(sim: IdCardSimulator) -> None:
+    sim.insert(FOREIGN_2017)
+    code, out, _ = diag("--port", sim.url, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["card_type"] == "foreign_permanent_2017"
+    assert data["english_name"] == "M" + "*" * (len(FOREIGN_2017.english_name) - 1)
+    assert data["chinese_name"] == "穆**"
+    assert data["id_number"] == "DEU3*******1226"
+    assert data["birth_date"] == "1985-**-**"
+    assert (data["nationality"], data["card_version"], data["authority_code"]) == (
+        "DEU",
+        "01",
+        "3100",
+    )
+    for secret in ("MUELLER", "穆安娜", FOREIGN_2017.id_number, "1985-04-12"):
+        assert secret not in out
+
+
+def test_foreign_2023_json_is_masked(sim: IdCardSimulator) -> None:
+    sim.insert(FOREIGN_2023)
+    code, out, _ = diag("--port", sim.url, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["card_type"] == "foreign_permanent_2023"
+    assert data["id_number"] == "9312**********0043"
+    assert data["previous_number"] == "DEU3*******1226"
+    assert data["renewal_count"] == 1 and data["nationality"] == "DEU"
+    for secret in ("MUELLER", "穆安娜", FOREIGN_2023.id_number, FOREIGN_2017.id_number):
+        assert secret not in out
+
+
+@pytest.mark.parametrize(
+    "card", [HK_RESIDENCE_PERMIT, FOREIGN_2017, FOREIGN_2023], ids=lambda c: c.card_type.value
+)
+def test_every_card_type_unmasked_and_as_a_table(sim: IdCardSimulator, card: Any) -> None:
+    sim.insert(card)
+    code, out, _ = diag("--port", sim.url, "--json", "--unmasked")
+    assert code == 0 and json.loads(out) == card.as_dict()
+    code, out, _ = diag("--port", sim.url)
+    assert code == 0 and card.card_type.value in out and card.id_number not in out
+    if card.card_type.value.startswith("foreign"):
+        assert "英文姓名 English name" in out and "永久居留证号码 residence number" in out
+
+
+def test_fingerprint_read_shows_only_the_size(sim: IdCardSimulator) -> None:
+    sim.insert(ZHAO_MIN)
+    code, out, _ = diag("--port", sim.url, "--json", "--fingerprint", "--unmasked")
+    data = json.loads(out)
+    assert code == 0 and data["fingerprint_size"] == 1024
+    assert ZHAO_MIN.fingerprint[:6].hex() not in out
+    code, out, _ = diag("--port", sim.url, "--fingerprint")
+    assert code == 0 and "指纹 fingerprint (bytes)  1024" in out
+
+
+def test_sam_check(sim: IdCardSimulator) -> None:
+    code, out, err = diag("--port", sim.url, "--sam", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {"sam_id": "05.01-20101010-0000012345-0123456789", "sam_status": "ok"}
+    code, out, _ = diag("--port", sim.url, "--sam")
+    assert code == 0 and "SAM status  正常 ok" in out
+
+
+def test_sam_fault_exits_2(sim: IdCardSimulator) -> None:
+    sim.sam_fault = 0x60
+    code, out, err = diag("--port", sim.url, "--sam")
+    assert (code, out) == (2, "")
+    assert err.startswith("读卡器安全模块故障 / the reader's security module (SAM) is faulty")
+    assert "0x60" in err and err.count("\n") == 1
+    code, _, err = diag("--port", sim.url, "--json")
+    assert code == 2 and "SAM" in err
+
+
+def test_unreadable_card_exits_3(sim: IdCardSimulator) -> None:
+    sim.card_fault = 0x41
+    code, out, err = diag("--port", sim.url, "--json")
     assert (code, out) == (3, "")
-    assert err.startswith("暂不支持港澳台居民居住证 / unsupported card type hk_mo_tw_residence")
+    assert err.startswith("读卡失败，请重新放置身份证 / could not read the card, place it again")
 
 
 @pytest.mark.parametrize(

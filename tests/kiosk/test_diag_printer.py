@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +105,49 @@ def test_registered_under_kiosk_diag(sim: PrinterSimulator) -> None:
 
     assert kiosk_main(["diag", "print-test", "--printer", sim.url, "--kiosk-id", "VIA-CLI"]) == 0
     assert "VIA-CLI" in sim.wait_for_receipt().text
+
+
+def test_status_prints_nothing_on_paper(
+    sim: PrinterSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert diag_printer.main(["--printer", sim.url, "--status"]) == diag_printer.EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("打印机状态 / printer status: 正常 / online, paper full")
+    assert sim.jobs == []
+
+
+@pytest.mark.parametrize(
+    ("setup", "code", "state", "paper"),
+    [
+        (lambda s: s.set_paper("low"), 0, "online", "low"),
+        (lambda s: s.set_paper("out"), 1, "online", "out"),
+        (lambda s: s.set_cover_open(), 1, "user_error", "full"),
+        (lambda s: s.set_error(cutter=True), 1, "hardware_error", "jammed"),
+        (lambda s: s.set_online(False), 2, "offline", "full"),
+    ],
+    ids=["low", "out", "cover", "jam", "offline"],
+)
+def test_status_json_and_exit_codes(
+    sim: PrinterSimulator,
+    capsys: pytest.CaptureFixture[str],
+    setup: Any,
+    code: int,
+    state: str,
+    paper: str,
+) -> None:
+    setup(sim)
+    assert diag_printer.main(["--printer", sim.url, "--status", "--json"]) == code
+    data = json.loads(capsys.readouterr().out)
+    assert (data["state"], data["paper"]) == (state, paper)
+    assert "paper_remaining_estimate_mm" in data["details"]
+
+
+def test_status_of_an_unreachable_printer_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = diag_printer.main(["--printer", f"tcp://127.0.0.1:{port}", "--status"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (diag_printer.EXIT_UNUSABLE, "")
+    assert err.startswith("打印机状态读取失败 / printer status failed: 打印机未连接或已离线")
+    assert err.count("\n") == 1
