@@ -39,10 +39,7 @@ from drivers.idcard import (
 from drivers.idcard.textblock import CardType, card_type_label
 from drivers.url import DeviceUrlError
 from kiosk.privacy import (
-    MASK,
     RedactingFilter,
-    mask_id_number,
-    mask_name,
     mask_record_dict,
 )
 
@@ -186,7 +183,7 @@ def run(
     if getattr(args, "fingerprint", False):
         data["fingerprint_size"] = len(record.fingerprint)
     if not args.unmasked:
-        data = mask_card_dict(data)
+        data = mask_record_dict(data)
     if args.json:
         print(json.dumps(data, ensure_ascii=False), file=out)
     else:
@@ -220,21 +217,6 @@ def _check_sam(args: argparse.Namespace, out: TextIO) -> int:
     else:
         print(f"安全模块号 SAM id  {sam_id}\n安全模块状态 SAM status  正常 ok", file=out)
     return EXIT_OK
-
-
-def mask_card_dict(data: dict[str, Any]) -> dict[str, Any]:
-    """`mask_record_dict`, plus the keys of residence permits and foreigner's cards."""
-    masked = mask_record_dict(data)
-    for key in ("chinese_name", "english_name"):
-        if isinstance(masked.get(key), str):
-            masked[key] = mask_name(masked[key])
-    if isinstance(masked.get("previous_number"), str):
-        masked["previous_number"] = mask_id_number(masked["previous_number"])
-    pass_number = masked.get("pass_number")
-    if isinstance(pass_number, str):
-        # A 9-character pass number would keep 8 characters under the ID number rule.
-        masked["pass_number"] = pass_number[:1] + MASK * (len(pass_number) - 1)
-    return masked
 
 
 @contextlib.contextmanager

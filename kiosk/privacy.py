@@ -71,13 +71,26 @@ def mask_date(value: str | date) -> str:
 
 
 # Which keys of an ID card dict are personal, and how each is masked.
-_TEXT_MASKS = {"name": mask_name, "address": mask_address, "id_number": mask_id_number}
+def mask_pass_number(value: str) -> str:
+    """A 港澳台 pass number: only its first character (the rule for ID numbers would keep 8 of 9)."""
+    return value[:1] + MASK * (len(value) - 1)
+
+
+_TEXT_MASKS = {
+    "name": mask_name,
+    "chinese_name": mask_name,
+    "english_name": mask_name,
+    "address": mask_address,
+    "id_number": mask_id_number,
+    "previous_number": mask_id_number,
+    "pass_number": mask_pass_number,
+}
 
 
 def mask_record_dict(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of an ID card dict (``IdCardRecord.as_dict()``) with its personal keys masked.
+    """A copy of a card dict (``as_dict()`` of any ID card type) with its personal keys masked.
 
-    Name, address, ID number and birth date are masked; sex, nation, issuer, validity dates,
+    Names, address, ID, pass and previous numbers and birth date are masked; sex, nation, issuer, validity dates,
     card type and photo size are kept, since a technician needs them and they identify no one.
     """
     masked = dict(record)

@@ -191,3 +191,23 @@ def test_any_id_number_in_text_is_masked(
 def test_filter_leaves_malformed_calls_to_the_handler() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s %s", ("one",), None)
     assert RedactingFilter().filter(record) is True
+
+
+def test_every_card_type_dict_is_masked_by_default():
+    """Residence permits and foreigner's cards carry more personal keys than the resident card."""
+    from drivers.idcard import sim_cards
+    from kiosk.privacy import mask_record_dict
+
+    for record in (sim_cards.HK_RESIDENCE_PERMIT, sim_cards.FOREIGN_2017, sim_cards.FOREIGN_2023):
+        raw = record.as_dict()
+        masked = mask_record_dict(raw)
+        for key in (
+            "name",
+            "chinese_name",
+            "english_name",
+            "id_number",
+            "pass_number",
+            "previous_number",
+        ):
+            if raw.get(key):
+                assert masked[key] != raw[key], (record.card_type, key)
