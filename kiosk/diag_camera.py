@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -42,7 +41,8 @@ from drivers.camera import (
     open_camera,
 )
 from drivers.url import DeviceUrlError
-from kiosk.privacy import RedactingFilter, redact_text
+from kiosk.diag_common import driver_logging
+from kiosk.privacy import redact_text
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
@@ -290,29 +290,10 @@ def _write_bytes(path: str, data: bytes) -> None:
         raise _OutputError(f"{path}: {exc.strerror or exc}") from None
 
 
-@contextlib.contextmanager
-def _driver_logging(args: argparse.Namespace, err: TextIO) -> Iterator[None]:
-    """Show the driver's log on stderr with ``--trace``; leave it to ``kiosk -v``; else mute it.
-
-    The command reports a failure itself in one line, so the driver's warning would repeat it.
-    """
-    logger = logging.getLogger("drivers.camera")
-    saved = (logger.level, logger.propagate, list(logger.handlers))
-    if getattr(args, "trace", False):
-        handler = logging.StreamHandler(err)
-        handler.addFilter(RedactingFilter())
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    elif not getattr(args, "verbose", False):
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-        logger.handlers[:] = saved[2]
+def _driver_logging(
+    args: argparse.Namespace, err: TextIO
+) -> contextlib.AbstractContextManager[None]:
+    return driver_logging("drivers.camera", args, err)
 
 
 def _classify(exc: BaseException) -> tuple[int | None, str]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,7 +21,7 @@ from drivers.docprinter import (
     PrinterNotReadyError,
     open_document_printer,
 )
-from kiosk.privacy import RedactingFilter
+from kiosk.diag_common import driver_logging
 
 EXIT_OK = 0
 EXIT_ATTENTION = 1
@@ -101,30 +100,10 @@ def run(
     return EXIT_OK
 
 
-@contextlib.contextmanager
-def _driver_logging(args: argparse.Namespace, err: TextIO) -> Iterator[None]:
-    """Show the driver's log with ``--trace``; leave it to ``kiosk -v``; else mute it.
-
-    The command reports a failure itself in one line, so the driver's own warning about the
-    same failure would only repeat it.
-    """
-    logger = logging.getLogger("drivers.docprinter")
-    saved = (logger.level, logger.propagate, list(logger.handlers))
-    if getattr(args, "trace", False):
-        handler = logging.StreamHandler(err)
-        handler.addFilter(RedactingFilter())
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    elif not getattr(args, "verbose", False):
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-        logger.handlers[:] = saved[2]
+def _driver_logging(
+    args: argparse.Namespace, err: TextIO
+) -> contextlib.AbstractContextManager[None]:
+    return driver_logging("drivers.docprinter", args, err)
 
 
 def build_parser() -> argparse.ArgumentParser:

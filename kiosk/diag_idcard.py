@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from drivers.idcard import (
@@ -38,8 +37,8 @@ from drivers.idcard import (
 )
 from drivers.idcard.textblock import CardType, card_type_label
 from drivers.url import DeviceUrlError
+from kiosk.diag_common import driver_logging
 from kiosk.privacy import (
-    RedactingFilter,
     mask_record_dict,
 )
 
@@ -219,30 +218,10 @@ def _check_sam(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-@contextlib.contextmanager
-def _driver_logging(args: argparse.Namespace, err: TextIO) -> Iterator[None]:
-    """Show the driver's log on stderr with ``--trace``; leave it to ``kiosk -v``; else mute it.
-
-    The command reports a failure itself in one line, so the driver's own warning about the
-    same failure would only repeat it.
-    """
-    logger = logging.getLogger("drivers.idcard")
-    saved = (logger.level, logger.propagate, list(logger.handlers))
-    if getattr(args, "trace", False):
-        handler = logging.StreamHandler(err)
-        handler.addFilter(RedactingFilter())
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    elif not getattr(args, "verbose", False):
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-        logger.handlers[:] = saved[2]
+def _driver_logging(
+    args: argparse.Namespace, err: TextIO
+) -> contextlib.AbstractContextManager[None]:
+    return driver_logging("drivers.idcard", args, err)
 
 
 def _classify(exc: BaseException) -> tuple[int | None, str]:

@@ -16,15 +16,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from drivers.qr import ImageError, QrError, ScannerUnavailableError, open_qr_scanner
 from drivers.url import DeviceUrlError
+from kiosk.diag_common import driver_logging
 
 EXIT_OK = 0
 EXIT_MISSING = 1  # scan: fewer codes than asked for; decode: an image without a code
@@ -125,25 +125,10 @@ def _report_refused(scanner: Any, before: int, err: TextIO) -> int:
     return now
 
 
-@contextlib.contextmanager
-def _driver_logging(args: argparse.Namespace, err: TextIO) -> Iterator[None]:
-    """Driver log on stderr with ``--trace``; muted otherwise (failures are reported here)."""
-    logger = logging.getLogger("drivers.qr")
-    saved = (logger.level, logger.propagate, list(logger.handlers))
-    if getattr(args, "trace", False):
-        handler = logging.StreamHandler(err)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    elif not getattr(args, "verbose", False):
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-        logger.handlers[:] = saved[2]
+def _driver_logging(
+    args: argparse.Namespace, err: TextIO
+) -> contextlib.AbstractContextManager[None]:
+    return driver_logging("drivers.qr", args, err)
 
 
 # -- decode -----------------------------------------------------------------------------------

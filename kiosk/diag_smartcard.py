@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from drivers.smartcard import (
@@ -40,7 +39,7 @@ from drivers.smartcard import (
 )
 from drivers.smartcard.technician import kiosk_id_bytes
 from drivers.url import DeviceUrlError
-from kiosk.privacy import RedactingFilter
+from kiosk.diag_common import driver_logging
 
 EXIT_OK = 0
 EXIT_NO_CARD = 1
@@ -231,26 +230,10 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
 
 
-@contextlib.contextmanager
-def _driver_logging(args: argparse.Namespace, err: TextIO) -> Iterator[None]:
-    """Driver log on stderr with ``--trace``; left to ``kiosk -v``; else muted (we report)."""
-    logger = logging.getLogger("drivers.smartcard")
-    saved = (logger.level, logger.propagate, list(logger.handlers))
-    if getattr(args, "trace", False):
-        handler = logging.StreamHandler(err)
-        handler.addFilter(RedactingFilter())
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    elif not getattr(args, "verbose", False):
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-        logger.handlers[:] = saved[2]
+def _driver_logging(
+    args: argparse.Namespace, err: TextIO
+) -> contextlib.AbstractContextManager[None]:
+    return driver_logging("drivers.smartcard", args, err)
 
 
 def _classify(exc: BaseException) -> tuple[int | None, str]:
