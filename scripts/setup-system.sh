@@ -11,6 +11,7 @@ packages=(
   swig libpcsclite-dev pcscd  # pyscard builds against PC/SC lite
   vsmartcard-vpcd        # virtual card reader for pcscd (smart card tests and simulation)
   cups cups-client printer-driver-cups-pdf  # A4 printing (tests use a private cupsd)
+  postgresql             # the central service is tested on PostgreSQL too
   libusb-1.0-0           # USB receipt printers (pyusb)
 )
 missing=()

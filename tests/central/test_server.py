@@ -6,6 +6,7 @@ import dataclasses
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from central.app import create_app
 from central.server import ServerStartError, _bind, start_background
 from tests.central.helpers import WANG, person_ref
+from tests.support import postgres
 
 
 def test_background_server_answers_on_a_free_port_and_stops() -> None:
@@ -86,12 +88,23 @@ def test_file_database_keeps_certificates_and_hash_key_across_restarts(tmp_path:
         ).json()["verified"]
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CENTRAL_TEST_PG_URL"),
-    reason="set CENTRAL_TEST_PG_URL=postgresql+psycopg://... to run against PostgreSQL",
-)
-def test_full_round_trip_on_postgresql() -> None:
-    app = create_app(os.environ["CENTRAL_TEST_PG_URL"])
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """CENTRAL_TEST_PG_URL if set, else a throwaway server (Debian's PostgreSQL)."""
+    if os.environ.get("CENTRAL_TEST_PG_URL"):
+        yield os.environ["CENTRAL_TEST_PG_URL"]
+        return
+    reason = postgres.available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {reason}")
+        pytest.skip(reason)
+    with postgres.running_postgres() as url:
+        yield url
+
+
+def test_full_round_trip_on_postgresql(postgres_url: str) -> None:
+    app = create_app(postgres_url)
     with (
         start_background(app=app) as server,
         httpx.Client(base_url=f"{server.base_url}/api/v1") as http,
