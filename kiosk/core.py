@@ -12,6 +12,7 @@ import logging
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -91,6 +92,7 @@ class KioskCore:
             for name in config.devices.enabled()
         }
         self._last_activity = clock.monotonic()
+        self._zone = ZoneInfo(config.timezone)
         self._catalogue_token = 0
         self.machine = SessionMachine(item_is_printable=self._item_is_printable, listeners=[self])
 
@@ -154,6 +156,10 @@ class KioskCore:
                 available=self.available(),
             )
         )
+
+    def local_now(self) -> datetime:
+        """The time in the kiosk's configured time zone (what residents read and receipts show)."""
+        return self.clock.now().astimezone(self._zone)
 
     def available(self) -> frozenset[Function]:
         """The kiosk functions its devices allow now."""
@@ -300,7 +306,7 @@ class KioskCore:
             ),
             kiosk_id=self.config.kiosk_id,
             site_name=self.config.site_name,
-            now=self.clock.now().astimezone(ZoneInfo(self.config.timezone)),
+            now=self.local_now(),
         )
         central, printer = self.services.central, self.services.printer
         self._submit("print", lambda: print_certificate.run(central, printer, job))

@@ -165,7 +165,7 @@ class KioskApp(App):
         set_shown(self.overlay, self.root_layout, warn)
 
     def _update_clock(self) -> None:
-        self.header.clock_text = f"{self.core.clock.now():%Y-%m-%d  %H:%M}"
+        self.header.clock_text = f"{self.core.local_now():%Y-%m-%d  %H:%M}"
 
     def _large_text(self) -> bool:
         return bool(self.view and self.view.large_text)

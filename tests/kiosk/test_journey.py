@@ -200,3 +200,9 @@ def test_every_ui_text_has_a_chinese_translation():
     }
     missing = sorted(m for m in messages if not (catalog.get(m) and catalog.get(m).string))
     assert messages and missing == []
+
+
+def test_times_shown_and_printed_are_in_the_kiosk_time_zone(kiosk, clock):
+    """The machine's clock may run in UTC; residents read Beijing time."""
+    assert kiosk.local_now().utcoffset().total_seconds() == 8 * 3600
+    assert kiosk.local_now() == clock.now()
