@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from drivers.idcard.codec import TEXT_SIZE
 from drivers.idcard.errors import CardDataError, InvalidFieldError
@@ -252,14 +253,27 @@ def mask_name(value: str) -> str:
     return value[:1] + "*" * max(len(value) - 1, 0) if len(value) > 1 else "*" * len(value)
 
 
-def masked_repr(
-    cls: str, card_type: CardType, name: str, number: str, photo: bytes, fingerprint: bytes
-) -> str:
-    """The repr every record shares: type, masked name and number, file sizes."""
-    text = (
-        f"{cls}(card_type={card_type.value!r}, name={mask_name(name)!r}, "
-        f"id_number={mask_id(number)!r}, photo_wlt=<{len(photo)} bytes>"
-    )
-    if fingerprint:
-        text += f", fingerprint=<{len(fingerprint)} bytes>"
-    return text + ")"
+class MaskedRecord:
+    """The repr every card record shares: type, masked name and number, file sizes.
+
+    Records end up in logs and tracebacks; the repr never shows who a card belongs to.
+    """
+
+    def __repr__(self) -> str:
+        # name and id_number are fields on some records and derived properties on others
+        record: Any = self
+        text = (
+            f"{type(self).__name__}(card_type={record.card_type.value!r}, "
+            f"name={mask_name(record.name)!r}, id_number={mask_id(record.id_number)!r}, "
+            f"photo_wlt=<{len(record.photo_wlt)} bytes>"
+        )
+        if record.fingerprint:
+            text += f", fingerprint=<{len(record.fingerprint)} bytes>"
+        return text + ")"
+
+    __str__ = __repr__
+
+
+def valid_to_iso(day: date | None) -> str:
+    """An expiry for JSON: ISO date, or 长期."""
+    return day.isoformat() if day is not None else LONG_TERM

@@ -64,6 +64,7 @@ from drivers.idcard.errors import CardDataError, InvalidFieldError, InvalidIdNum
 from drivers.idcard.fields import (
     CardType,
     Layout,
+    MaskedRecord,
     Sex,
     check_bytes,
     check_code,
@@ -71,10 +72,10 @@ from drivers.idcard.fields import (
     check_validity,
     coerce_sex,
     mask_id,
-    masked_repr,
     parse_count,
     parse_valid_to,
     parse_yyyymmdd,
+    valid_to_iso,
     valid_to_text,
     yyyymmdd,
 )
@@ -139,7 +140,7 @@ def _odd_for_men(sex: Sex) -> bool | None:
 
 
 @dataclass(frozen=True, repr=False)
-class ForeignResident2017Record:
+class ForeignResident2017Record(MaskedRecord):
     """A decoded 2017 foreigner's permanent residence card (flag ``I``)."""
 
     english_name: str
@@ -194,28 +195,16 @@ class ForeignResident2017Record:
             "birth_date": self.birth_date.isoformat(),
             "id_number": self.id_number,
             "valid_from": self.valid_from.isoformat(),
-            "valid_to": _iso(self.valid_to),
+            "valid_to": valid_to_iso(self.valid_to),
             "card_version": self.card_version,
             "authority_code": self.authority_code,
             "card_type": self.card_type.value,
             "photo_wlt_size": len(self.photo_wlt),
         }
 
-    def __repr__(self) -> str:
-        return masked_repr(
-            "ForeignResident2017Record",
-            self.card_type,
-            self.name,
-            self.id_number,
-            self.photo_wlt,
-            self.fingerprint,
-        )
-
-    __str__ = __repr__
-
 
 @dataclass(frozen=True, repr=False)
-class ForeignResident2023Record:
+class ForeignResident2023Record(MaskedRecord):
     """A decoded 2023 foreigner's permanent residence card (flag ``Y``)."""
 
     chinese_name: str
@@ -279,28 +268,12 @@ class ForeignResident2023Record:
             "birth_date": self.birth_date.isoformat(),
             "id_number": self.id_number,
             "valid_from": self.valid_from.isoformat(),
-            "valid_to": _iso(self.valid_to),
+            "valid_to": valid_to_iso(self.valid_to),
             "renewal_count": self.renewal_count,
             "previous_number": self.previous_number or "",
             "card_type": self.card_type.value,
             "photo_wlt_size": len(self.photo_wlt),
         }
-
-    def __repr__(self) -> str:
-        return masked_repr(
-            "ForeignResident2023Record",
-            self.card_type,
-            self.name,
-            self.id_number,
-            self.photo_wlt,
-            self.fingerprint,
-        )
-
-    __str__ = __repr__
-
-
-def _iso(day: date | None) -> str:
-    return day.isoformat() if day is not None else valid_to_text(None)
 
 
 def _wrap(kind: str, build: Callable[[], T]) -> T:

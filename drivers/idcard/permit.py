@@ -42,16 +42,17 @@ from drivers.idcard.errors import CardDataError, InvalidFieldError
 from drivers.idcard.fields import (
     CardType,
     Layout,
+    MaskedRecord,
     Sex,
     check_bytes,
     check_code,
     check_text,
     check_validity,
     coerce_sex,
-    masked_repr,
     parse_count,
     parse_valid_to,
     parse_yyyymmdd,
+    valid_to_iso,
     valid_to_text,
     yyyymmdd,
 )
@@ -80,7 +81,7 @@ _PASS_CHARS = string.ascii_uppercase + string.digits
 
 
 @dataclass(frozen=True, repr=False)
-class ResidencePermitRecord:
+class ResidencePermitRecord(MaskedRecord):
     """One decoded HK/Macau/Taiwan residence permit: validated on construction, masked in repr."""
 
     name: str
@@ -138,23 +139,6 @@ class ResidencePermitRecord:
             "card_type": self.card_type.value,
             "photo_wlt_size": len(self.photo_wlt),
         }
-
-    def __repr__(self) -> str:
-        return masked_repr(
-            "ResidencePermitRecord",
-            self.card_type,
-            self.name,
-            self.id_number,
-            self.photo_wlt,
-            self.fingerprint,
-        )
-
-    __str__ = __repr__
-
-
-def valid_to_iso(day: date | None) -> str:
-    """An expiry for JSON: ISO date, or 长期."""
-    return day.isoformat() if day is not None else valid_to_text(None)
 
 
 def parse_permit_block(

@@ -41,6 +41,7 @@ from drivers.idcard.fields import (
     LONG_TERM,
     CardType,
     Layout,
+    MaskedRecord,
     Sex,
     card_type_label,
     check_bytes,
@@ -48,9 +49,9 @@ from drivers.idcard.fields import (
     check_validity,
     coerce_sex,
     detect_card_type,
-    masked_repr,
     parse_valid_to,
     parse_yyyymmdd,
+    valid_to_iso,
     valid_to_text,
     yyyymmdd,
 )
@@ -126,7 +127,7 @@ NATION_CODES: dict[str, str] = {name: code for code, name in NATIONS.items()}
 
 
 @dataclass(frozen=True, repr=False)
-class IdCardRecord:
+class IdCardRecord(MaskedRecord):
     """One decoded resident ID card: validated on construction, masked in repr.
 
     `valid_to` None means 长期 (no expiry). `photo_wlt` is the card's WLT-compressed photo,
@@ -178,23 +179,10 @@ class IdCardRecord:
             "id_number": self.id_number,
             "issuer": self.issuer,
             "valid_from": self.valid_from.isoformat(),
-            "valid_to": self.valid_to.isoformat() if self.valid_to else LONG_TERM,
+            "valid_to": valid_to_iso(self.valid_to),
             "card_type": self.card_type.value,
             "photo_wlt_size": len(self.photo_wlt),
         }
-
-    def __repr__(self) -> str:
-        # Records end up in logs and tracebacks; never show who the card belongs to.
-        return masked_repr(
-            "IdCardRecord",
-            self.card_type,
-            self.name,
-            self.id_number,
-            self.photo_wlt,
-            self.fingerprint,
-        )
-
-    __str__ = __repr__
 
 
 def _odd_for_men(sex: Sex) -> bool | None:
