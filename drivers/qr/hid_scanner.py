@@ -32,10 +32,11 @@ from types import TracebackType
 from typing import Any, NoReturn, Protocol
 
 from drivers.qr.address import ScannerKind, parse_scanner_url
-from drivers.qr.errors import PayloadError, ScannerUnavailableError
+from drivers.qr.errors import ScannerUnavailableError
 from drivers.qr.evdev_events import NATIVE_FORMAT, EventParser
 from drivers.qr.keymap import KeyDecoder
-from drivers.qr.payload import DEFAULT_MAX_BYTES, ScannedCode, split_aim_prefix, validate_payload
+from drivers.qr.payload import DEFAULT_MAX_BYTES, ScannedCode
+from drivers.qr.scanner_base import ScannerBase
 from drivers.state import DeviceState, DeviceStatus
 from drivers.url import DeviceUrlError
 
@@ -151,7 +152,7 @@ def _grab_failure(path: str, exc: OSError) -> str:
     return f"cannot grab {path}: {exc.strerror}"
 
 
-class EvdevScanner:
+class EvdevScanner(ScannerBase):
     """A keyboard-wedge QR scanner read from its input device, addressed by URL.
 
     `opener(path, grab=...)` opens the device; tests pass one that returns a pipe.
@@ -183,13 +184,10 @@ class EvdevScanner:
         except ValueError as exc:
             raise DeviceUrlError(f"{url!r}: {exc}") from None
         self.source = f"hid:{self.path}"
-        self.codes_read = 0
-        self.codes_refused = 0
+        self._init_base()
         self._parser = EventParser(event_format)
         self._opener = opener
         self._input: InputSource | None = None
-        self._failure = ""
-        self._failing = False
         self._lock = threading.RLock()
 
     @property
@@ -294,33 +292,7 @@ class EvdevScanner:
     def _feed(self, data: bytes) -> list[ScannedCode]:
         codes = []
         for line in self.keys.feed_all(self._parser.feed(data)):
-            code = self._code(line)
+            code = self._code(line.encode("utf-8"))
             if code is not None:
                 codes.append(code)
         return codes
-
-    def _code(self, line: str) -> ScannedCode | None:
-        raw = line.encode("utf-8")
-        symbology, payload = split_aim_prefix(raw) if self.aim else ("unknown", raw)
-        try:
-            text = validate_payload(payload, max_bytes=self.max_bytes)
-        except PayloadError as exc:
-            self.codes_refused += 1
-            log.warning("refused a code from %s: %s", self.path, exc)
-            return None
-        self.codes_read += 1
-        return ScannedCode(text=text, symbology=symbology, source=self.source, raw=raw)
-
-    def _fail(self, reason: str) -> None:
-        self._failure = reason
-        if not self._failing:
-            self._failing = True
-            log.warning("QR scanner unavailable: %s", reason)
-        else:
-            log.debug("QR scanner still unavailable: %s", reason)
-
-    def _recovered(self) -> None:
-        self._failure = ""
-        if self._failing:
-            self._failing = False
-            log.info("QR scanner on %s back online", self.path)

@@ -26,9 +26,10 @@ from types import TracebackType
 import serial
 
 from drivers.qr.address import ScannerKind, parse_scanner_url
-from drivers.qr.errors import PayloadError, ScannerUnavailableError
+from drivers.qr.errors import ScannerUnavailableError
 from drivers.qr.framing import LineFramer, Terminator
-from drivers.qr.payload import DEFAULT_MAX_BYTES, ScannedCode, split_aim_prefix, validate_payload
+from drivers.qr.payload import DEFAULT_MAX_BYTES, ScannedCode
+from drivers.qr.scanner_base import ScannerBase
 from drivers.state import DeviceState, DeviceStatus
 from drivers.url import DeviceUrlError
 
@@ -46,7 +47,7 @@ DEFAULT_LINE_GAP_S = 0.5
 _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 
-class SerialQrScanner:
+class SerialQrScanner(ScannerBase):
     """A QR scanner on a serial port (or a pty standing in for one), addressed by URL."""
 
     def __init__(
@@ -77,12 +78,9 @@ class SerialQrScanner:
         self.line_gap_s = line_gap_s
         self.source = f"serial:{self.path}"
         self.framer = LineFramer(self.terminator, max_line=self.max_bytes)
-        self.codes_read = 0
-        self.codes_refused = 0
+        self._init_base()
         self._port: serial.Serial | None = None
         self._last_rx = 0.0
-        self._failure = ""
-        self._failing = False
         self._lock = threading.RLock()
 
     @property
@@ -181,33 +179,6 @@ class SerialQrScanner:
             if code is not None:
                 codes.append(code)
         return codes
-
-    def _code(self, line: bytes) -> ScannedCode | None:
-        symbology, payload = split_aim_prefix(line) if self.aim else ("unknown", line)
-        try:
-            text = validate_payload(payload, max_bytes=self.max_bytes)
-        except PayloadError as exc:
-            self.codes_refused += 1
-            # The message never quotes the payload; the reason is enough to act on.
-            log.warning("refused a code from %s: %s", self.path, exc)
-            return None
-        self.codes_read += 1
-        return ScannedCode(text=text, symbology=symbology, source=self.source, raw=line)
-
-    def _fail(self, reason: str) -> None:
-        self._failure = reason
-        # One line when the scanner breaks, not one per poll.
-        if not self._failing:
-            self._failing = True
-            log.warning("QR scanner unavailable: %s", reason)
-        else:
-            log.debug("QR scanner still unavailable: %s", reason)
-
-    def _recovered(self) -> None:
-        self._failure = ""
-        if self._failing:
-            self._failing = False
-            log.info("QR scanner on %s back online", self.path)
 
 
 def _reason(exc: BaseException) -> str:
