@@ -75,6 +75,7 @@ class Supervisor:
         self._device: Any = None
         self._opened = False
         self.status = DeviceStatus(DeviceState.OFFLINE, "starting")
+        self._status_lock = threading.Lock()  # jobs and the supervisor both publish
         self._thread = threading.Thread(target=self._run, name=f"device-{spec.name}", daemon=True)
 
     def start(self) -> None:
@@ -92,8 +93,11 @@ class Supervisor:
         with self._lock:
             if not self._opened or self._device is None:
                 raise DeviceUnavailable(self.spec.name, self.status)
-            yield self._device
-            self._publish(self._safe_status())
+            try:
+                yield self._device
+            finally:
+                # a job is the freshest news of a device (paper ran out, it went away)
+                self._publish(self._safe_status())
 
     def _run(self) -> None:
         backoff = 1.0
@@ -152,7 +156,8 @@ class Supervisor:
             return _failure_status(exc)
 
     def _publish(self, status: DeviceStatus) -> None:
-        previous, self.status = self.status, status
+        with self._status_lock:
+            previous, self.status = self.status, status
         if status == previous:
             return
         if status.state is DeviceState.ONLINE and status.usable:

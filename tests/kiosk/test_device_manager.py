@@ -187,3 +187,32 @@ def test_a_subclass_of_an_offline_error_is_offline_not_a_fault():
 
     assert _failure_status(PrinterTimeout("no answer")).state is DeviceState.OFFLINE
     assert _failure_status(KeyError("bug")).state is DeviceState.HARDWARE_ERROR
+
+
+def test_a_failed_job_updates_the_status_at_once(posted):
+    class FlakyPrinter(Printer):
+        def __init__(self, url):
+            super().__init__(url)
+            self.gone = False
+
+        def status(self):
+            if self.gone:
+                return DeviceStatus(DeviceState.OFFLINE, "cable pulled")
+            return super().status()
+
+        def print_receipt(self, receipt):
+            self.gone = True
+            raise OSError("broken pipe")
+
+    printer = FlakyPrinter("sim://")
+    manager = manager_with(posted, receipt_printer=lambda url: printer)
+    manager._supervisors["receipt_printer"]._status_interval_s = 60  # no poll would notice
+    manager.start()
+    try:
+        events_until(posted, lambda e: isinstance(e, DeviceChanged))
+        with pytest.raises(OSError), manager.use("receipt_printer") as device:
+            device.print_receipt("job")
+        assert manager.statuses()["receipt_printer"].state is DeviceState.OFFLINE
+        assert Function.PRINT_RECEIPT not in manager.available()
+    finally:
+        manager.stop()
