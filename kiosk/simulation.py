@@ -32,14 +32,6 @@ class SimulatedHall:
         self._timer: threading.Timer | None = None
         self._last_state = ""
 
-    def start(self) -> tuple[str, str]:
-        """Start what is simulated; returns the URLs of the ID card reader and the printer."""
-        devices = self._config.devices
-        urls = self.start_for(
-            {"idcard": devices.idcard, "receipt_printer": devices.receipt_printer}
-        )
-        return urls["idcard"], urls["receipt_printer"]
-
     def start_for(self, devices: dict[str, Any]) -> dict[str, str]:
         """Start a simulator for each `sim://` device given; returns every device's real URL."""
         urls = {}
@@ -57,6 +49,14 @@ class SimulatedHall:
         self._stoppers.append(self.idcard_sim.stop)
         log.info("simulated ID card reader on %s", self.idcard_sim.url)
         return str(self.idcard_sim.url)
+
+    def _start_qr_scanner(self) -> str:
+        from drivers.qr.simulator import QrScannerSimulator
+
+        self.qr_sim = QrScannerSimulator()
+        self.qr_sim.start()
+        self._stoppers.append(self.qr_sim.stop)
+        return str(self.qr_sim.url)
 
     def _start_printer(self) -> str:
         from drivers.printer.simulator import PrinterSimulator
@@ -108,18 +108,8 @@ class SimulatedHall:
         self._stoppers.clear()
 
 
-def _start_qr_scanner(hall: SimulatedHall) -> str:
-    from drivers.qr.simulator import QrScannerSimulator
-
-    sim = QrScannerSimulator()
-    sim.start()
-    hall._stoppers.append(sim.stop)
-    hall.qr_sim = sim
-    return str(sim.url)
-
-
 _STARTERS = {
-    "qr_scanner": _start_qr_scanner,
+    "qr_scanner": SimulatedHall._start_qr_scanner,
     "idcard": SimulatedHall._start_idcard,
     "receipt_printer": SimulatedHall._start_printer,
 }
