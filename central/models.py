@@ -6,10 +6,12 @@ The kiosk keeps its own mirror of these models in `kiosk/central.py`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from central.idnumber import CardType, birth_date_in, has_shape_of
 
 Flow = Literal["guide", "lookup", "print", "submit", "ticket"]
 IdentityNeed = Literal["none", "id_card", "id_card_face"]
@@ -17,7 +19,8 @@ VerifyReason = Literal["ok", "not_found", "name_mismatch", "invalid_check_digit"
 
 ITEM_CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9Xx]$"
+# Any card's number; the shape its card type calls for is checked after (see `card_type`).
+ID_NUMBER_PATTERN = r"^(?:[0-9]{17}[0-9Xx]|[A-Za-z]{3}[0-9]{12})$"
 
 
 class _Model(BaseModel):
@@ -119,21 +122,38 @@ class IdentityVerifyRequest(_Model):
 
     id_number: str = Field(
         pattern=ID_NUMBER_PATTERN,
-        description="18-character citizen ID number (GB 11643); a trailing x is read as X.",
+        description="The number on the card: 18 characters (GB 11643) for the resident card, the "
+        "HK/Macau/Taiwan residence permit (81, 82, 83…) and the 2023 foreigner's permanent "
+        "residence card (9…); 3 letters and 12 digits for the 2017 one. Read in upper case.",
     )
-    name: str = Field(min_length=1, max_length=50, description="Name as printed on the ID card.")
+    name: str = Field(
+        min_length=1,
+        max_length=50,
+        description="Name as printed on the card (a foreigner's Chinese name when the card has "
+        "one, else the English name).",
+    )
     kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN, description="The asking kiosk.")
     method: Literal["id_card"] = Field(description="How the ID was obtained: `id_card` (reader).")
+    card_type: CardType = Field(
+        default="resident",
+        description="Which card was read: `resident` (居民身份证), `hk_mo_tw_residence` "
+        "(港澳台居民居住证), `foreign_permanent_2017`, `foreign_permanent_2023` (外国人永久居留身份证).",
+    )
 
     @field_validator("id_number")
     @classmethod
-    def _valid_birth_date(cls, value: str) -> str:
-        # A number whose birth date cannot exist is malformed input, not a failed check.
-        try:
-            date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-        except ValueError:
-            raise ValueError("birth date inside id_number is not a calendar date") from None
+    def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @model_validator(mode="after")
+    def _number_fits_card_type(self) -> IdentityVerifyRequest:
+        # A number not laid out as its card type's, or whose birth date cannot exist, is
+        # malformed input, not a failed check. The message never echoes the number.
+        if not has_shape_of(self.card_type, self.id_number):
+            raise ValueError(f"id_number is not shaped like a {self.card_type} card number")
+        if birth_date_in(self.card_type, self.id_number) is None:
+            raise ValueError("birth date inside id_number is not a calendar date")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -152,7 +172,7 @@ class IdentityResult(_Model):
     )
     reason: VerifyReason = Field(
         description="`ok`, `not_found` (valid ID, not in the registry), `name_mismatch`, "
-        "`invalid_check_digit` (GB 11643 check digit wrong)."
+        "`invalid_check_digit` (the check character of the card type's number is wrong)."
     )
     expires_at: datetime | None = Field(description="When `person_ref` stops being accepted.")
 

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from central.idnumber import CardType
+
 Month = str  # "YYYY-MM"
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -125,11 +127,12 @@ class PersonSeed(PersonRecords):
     """A person as written in persons.json (the only place raw ID numbers exist)."""
 
     person_no: str = Field(pattern=r"^[A-Z0-9]{6,32}$", description="个人编号 in the registry")
-    id_number: str = Field(pattern=r"^[0-9]{17}[0-9X]$")
-    name: str = Field(min_length=1)
+    card_type: CardType = Field(default="resident", description="The card the number is on")
+    id_number: str = Field(pattern=r"^(?:[0-9]{17}[0-9X]|[A-Z]{3}[0-9]{12})$")
+    name: str = Field(min_length=1, description="As the card reader gives it (see the README)")
 
     def records(self) -> PersonRecords:
         """The part kept in the database: everything but the identifiers."""
         return PersonRecords.model_validate(
-            self.model_dump(exclude={"person_no", "id_number", "name"})
+            self.model_dump(exclude={"person_no", "card_type", "id_number", "name"})
         )

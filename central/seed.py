@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from central import certificates
 from central.db import CategoryRow, ItemRow, PersonRow, id_hash_key
-from central.idnumber import has_valid_check_digit, keyed_hash, mask_id_number
+from central.idnumber import has_valid_check_digit_for, keyed_hash, mask_id_number, registry_key
 from central.models import ITEM_CODE_PATTERN, Flow, Guide, IdentityNeed
 from central.records import PersonSeed
 
@@ -104,8 +104,10 @@ class PersonsSeed(BaseModel):
     @model_validator(mode="after")
     def _valid_ids(self) -> PersonsSeed:
         for person in self.persons:
-            if not has_valid_check_digit(person.id_number):
-                raise ValueError(f"person {person.person_no}: ID number fails the check digit")
+            if not has_valid_check_digit_for(person.card_type, person.id_number):
+                raise ValueError(
+                    f"person {person.person_no}: {person.card_type} number fails the check digit"
+                )
         return self
 
 
@@ -154,12 +156,12 @@ def sync_catalogue(session: Session, catalogue: CatalogueSeed) -> None:
 
 
 def sync_persons(session: Session, persons: PersonsSeed, key: bytes) -> None:
-    """Upsert registry persons by registry number, hashing their ID numbers under `key`."""
+    """Upsert registry persons by registry number, hashing card type and number under `key`."""
     for person in persons.persons:
         row = session.scalars(
             select(PersonRow).where(PersonRow.person_no == person.person_no)
         ).one_or_none() or PersonRow(person_no=person.person_no)
-        row.id_hash = keyed_hash(key, person.id_number)
+        row.id_hash = keyed_hash(key, registry_key(person.card_type, person.id_number))
         row.id_masked = mask_id_number(person.id_number)
         row.name = person.name
         row.records = person.records().model_dump(mode="json")

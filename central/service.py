@@ -28,7 +28,13 @@ from central.db import (
     find_person_by_hash,
 )
 from central.errors import ApiError
-from central.idnumber import has_valid_check_digit, keyed_hash, mask_name, normalize_name
+from central.idnumber import (
+    has_valid_check_digit_for,
+    keyed_hash,
+    mask_name,
+    normalize_name,
+    registry_key,
+)
 from central.models import (
     Catalogue,
     Category,
@@ -117,12 +123,16 @@ def _token_hash(token: str) -> str:
 def verify_identity(
     session: Session, settings: Settings, request: IdentityVerifyRequest
 ) -> IdentityResult:
-    """Check an ID number and name against the registry; record the check without the number."""
+    """Check a card's number and name against the registry; record the check without the number.
+
+    Persons are found by card type and number together (both are in the hash), so a number
+    presented as another card type is not found.
+    """
     now = settings.clock()
-    id_hash = keyed_hash(settings.id_hash_key, request.id_number)
+    id_hash = keyed_hash(settings.id_hash_key, registry_key(request.card_type, request.id_number))
     person: PersonRow | None = None
     reason: VerifyReason
-    if not has_valid_check_digit(request.id_number):
+    if not has_valid_check_digit_for(request.card_type, request.id_number):
         reason = "invalid_check_digit"
     else:
         person = find_person_by_hash(session, id_hash)

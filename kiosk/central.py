@@ -399,13 +399,20 @@ class CentralClient:
         path = f"/items/{quote(code, safe='')}"
         return self._parse(self._request("GET", path), ItemDetail, "item")
 
-    def verify_identity(self, id_number: str, name: str) -> IdentityResult:
-        """Check an ID number and name; a verified result carries the `person_ref` to use next."""
+    def verify_identity(
+        self, id_number: str, name: str, card_type: str = "resident"
+    ) -> IdentityResult:
+        """Check a card's number and name; a verified result carries the `person_ref` to use next.
+
+        `card_type` names the card read (`resident`, `hk_mo_tw_residence`,
+        `foreign_permanent_2017`, `foreign_permanent_2023`); the registry is searched for it.
+        """
         body = {
             "id_number": id_number,
             "name": name,
             "kiosk_id": self.kiosk_id,
             "method": "id_card",
+            "card_type": card_type,
         }
         # No Idempotency-Key here, so only retry what the server cannot have seen, or was told
         # to come back for (429 means the request was not processed).

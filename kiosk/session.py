@@ -17,6 +17,8 @@ class Identity:
     sex: str
     birth_date: date | None
     person_ref: str | None = None
+    # Which card was read: resident, hk_mo_tw_residence, foreign_permanent_2017 or _2023.
+    card_type: str = "resident"
 
     def __repr__(self) -> str:
         return "Identity(<redacted>)"

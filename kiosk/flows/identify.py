@@ -11,11 +11,13 @@ from kiosk.tasks import UserFacingError
 
 def identity_from_record(record: Any) -> Identity:
     """Keep only what the session needs from a card read (the photo stays on the card)."""
+    card_type = getattr(record, "card_type", "resident")
     return Identity(
         name=record.name,
         id_number=record.id_number,
         sex=record.sex,
         birth_date=record.birth_date,
+        card_type=str(getattr(card_type, "value", card_type)),
     )
 
 
@@ -31,7 +33,9 @@ def user_error(exc: CentralError) -> UserFacingError:
 def verify(central: Any, identity: Identity) -> str:
     """Ask the central service who this is; returns the opaque person reference."""
     try:
-        result = central.verify_identity(identity.id_number, identity.name)
+        result = central.verify_identity(
+            identity.id_number, identity.name, card_type=identity.card_type
+        )
     except CentralError as exc:
         raise user_error(exc) from None
     if not result.verified or not result.person_ref:

@@ -12,6 +12,9 @@ SEED = Path(__file__).parents[2] / "central" / "seed"
 PERSONS: list[dict[str, Any]] = json.loads((SEED / "persons.json").read_text("utf-8"))["persons"]
 WANG = next(p for p in PERSONS if p["name"] == "王建国")
 LI = next(p for p in PERSONS if p["name"] == "李秀英")
+HK = next(p for p in PERSONS if p.get("card_type") == "hk_mo_tw_residence")
+FOREIGN_2017 = next(p for p in PERSONS if p.get("card_type") == "foreign_permanent_2017")
+FOREIGN_2023 = next(p for p in PERSONS if p.get("card_type") == "foreign_permanent_2023")
 KIOSK = "kiosk-test-01"
 
 
@@ -25,6 +28,8 @@ def verify(
         "kiosk_id": kiosk_id,
         "method": "id_card",
     }
+    if "card_type" in person:  # resident persons leave it out: the default
+        body["card_type"] = person["card_type"]
     body.update(override)
     return http.post("/identity/verify", json=body)
 

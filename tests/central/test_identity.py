@@ -11,9 +11,28 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from central.db import IdentityCheckRow, PersonRow
-from central.idnumber import check_digit, has_valid_check_digit, mask_id_number, mask_name
+from central.idnumber import (
+    CARD_TYPES,
+    check_digit,
+    has_valid_check_digit,
+    has_valid_check_digit_for,
+    icao_check_digit,
+    mask_id_number,
+    mask_name,
+)
+from central.models import IdentityVerifyRequest
 from central.server import RunningServer
-from tests.central.helpers import KIOSK, PERSONS, WANG, assert_error, verify
+from tests.central.helpers import (
+    FOREIGN_2017,
+    FOREIGN_2023,
+    HK,
+    KIOSK,
+    LI,
+    PERSONS,
+    WANG,
+    assert_error,
+    verify,
+)
 
 
 @pytest.mark.parametrize("person", PERSONS, ids=[p["person_no"] for p in PERSONS])
@@ -148,7 +167,7 @@ def test_check_digit_round_trip(first17: str) -> None:
 def test_known_check_digits() -> None:
     assert check_digit("11010519491231002") == "X"  # the GB 11643 standard's own example
     for person in PERSONS:
-        assert has_valid_check_digit(person["id_number"])
+        assert has_valid_check_digit_for(person.get("card_type", "resident"), person["id_number"])
     assert not has_valid_check_digit("11010519491231002")
     assert not has_valid_check_digit("1101051949123100２X")
 
@@ -165,3 +184,139 @@ def test_known_check_digits() -> None:
 )
 def test_mask_name(name: str, masked: str) -> None:
     assert mask_name(name) == masked
+
+
+# --- card types: resident, HK/Macau/Taiwan residence permit, foreigner's permanent residence ---
+
+OTHER_CARDS = [HK, FOREIGN_2023, FOREIGN_2017]
+
+
+def test_card_type_defaults_to_resident(http: httpx.Client) -> None:
+    assert "card_type" not in LI
+    assert verify(http, LI).json()["verified"] is True
+    assert verify(http, LI, card_type="resident").json()["verified"] is True
+    request = IdentityVerifyRequest.model_validate(
+        {"id_number": LI["id_number"], "name": LI["name"], "kiosk_id": KIOSK, "method": "id_card"}
+    )
+    assert request.card_type == "resident"
+    assert set(CARD_TYPES) == {
+        "resident",
+        "hk_mo_tw_residence",
+        "foreign_permanent_2017",
+        "foreign_permanent_2023",
+    }
+
+
+@pytest.mark.parametrize("person", OTHER_CARDS, ids=lambda p: p["card_type"])
+def test_each_card_type_verifies(http: httpx.Client, person: dict[str, Any]) -> None:
+    body = verify(http, person).json()
+    assert body["verified"] is True and body["reason"] == "ok" and body["person_ref"]
+
+
+def test_foreign_2017_number_in_lower_case_is_accepted(http: httpx.Client) -> None:
+    body = verify(http, FOREIGN_2017, id_number=FOREIGN_2017["id_number"].lower()).json()
+    assert body["verified"] is True
+
+
+@pytest.mark.parametrize(
+    ("person", "wrong_type"),
+    # 18 characters with a valid check digit are shaped like a resident number: not found.
+    [(HK, "resident"), (FOREIGN_2023, "resident")],
+    ids=["hk-as-resident", "foreign2023-as-resident"],
+)
+def test_number_presented_as_another_card_type_is_not_found(
+    http: httpx.Client, person: dict[str, Any], wrong_type: str
+) -> None:
+    body = verify(http, person, card_type=wrong_type).json()
+    assert body["verified"] is False
+    assert body["reason"] == "not_found"
+    assert body["person_ref"] is None
+
+
+@pytest.mark.parametrize(
+    ("person", "wrong_type"),
+    [
+        (LI, "hk_mo_tw_residence"),  # does not start with 81, 82 or 83
+        (LI, "foreign_permanent_2023"),  # does not start with 9
+        (LI, "foreign_permanent_2017"),
+        (HK, "foreign_permanent_2023"),
+        (FOREIGN_2023, "hk_mo_tw_residence"),
+        (FOREIGN_2017, "resident"),
+        (FOREIGN_2017, "foreign_permanent_2023"),
+        (FOREIGN_2023, "foreign_permanent_2017"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else v["person_no"],
+)
+def test_number_not_shaped_as_its_card_type_is_422(
+    http: httpx.Client, person: dict[str, Any], wrong_type: str
+) -> None:
+    body = assert_error(verify(http, person, card_type=wrong_type), 422, "invalid_request")
+    assert person["id_number"][:10] not in body["error"]["message"]
+
+
+def test_unknown_card_type_is_422(http: httpx.Client) -> None:
+    assert_error(verify(http, LI, card_type="passport"), 422, "invalid_request")
+
+
+def _bad_mod11(number: str) -> str:
+    return number[:17] + ("1" if number[17] != "1" else "2")
+
+
+@pytest.mark.parametrize(
+    ("person", "bad_number"),
+    [
+        (HK, _bad_mod11(HK["id_number"])),
+        (FOREIGN_2023, _bad_mod11(FOREIGN_2023["id_number"])),
+        (FOREIGN_2017, FOREIGN_2017["id_number"][:14] + "0"),
+    ],
+    ids=["hk_mo_tw_residence", "foreign_permanent_2023", "foreign_permanent_2017"],
+)
+def test_bad_check_digit_per_card_type_is_not_verified(
+    http: httpx.Client, person: dict[str, Any], bad_number: str
+) -> None:
+    assert bad_number != person["id_number"]
+    body = verify(http, person, id_number=bad_number).json()
+    assert body["verified"] is False
+    assert body["reason"] == "invalid_check_digit"
+
+
+def test_foreign_2017_with_impossible_birth_date_is_422(http: httpx.Client) -> None:
+    first14 = FOREIGN_2017["id_number"][:9] + "13" + FOREIGN_2017["id_number"][11:14]  # month 13
+    number = first14 + icao_check_digit(first14)
+    assert_error(verify(http, FOREIGN_2017, id_number=number), 422, "invalid_request")
+
+
+def test_icao_check_digit_known_value() -> None:
+    # ICAO Doc 9303's own example document number L898902C3 has check digit 6.
+    assert icao_check_digit("L898902C3") == "6"
+    assert has_valid_check_digit_for("foreign_permanent_2017", FOREIGN_2017["id_number"])
+    assert not has_valid_check_digit_for("foreign_permanent_2017", FOREIGN_2023["id_number"])
+
+
+def test_foreigner_is_matched_by_the_name_the_reader_gives(http: httpx.Client) -> None:
+    # The reader's record name is the Chinese name when the card has one.
+    assert verify(http, FOREIGN_2023, name="穆安娜").json()["verified"] is True
+    wrong = verify(http, FOREIGN_2023, name="MUELLER-LUDENSCHEIDT, ANNA").json()
+    assert wrong["reason"] == "name_mismatch"
+
+
+@pytest.mark.parametrize("person", OTHER_CARDS, ids=lambda p: p["card_type"])
+def test_social_insurance_certificate_for_other_card_types(
+    http: httpx.Client, person: dict[str, Any]
+) -> None:
+    ref = verify(http, person).json()["person_ref"]
+    item = next(
+        i["code"]
+        for c in http.get("/catalogue").json()["categories"]
+        for i in c["items"]
+        if i["flow"] == "print" and "参保证明" in i["name"]
+    )
+    response = http.post(
+        "/certificates",
+        json={"item_code": item, "person_ref": ref, "kiosk_id": KIOSK},
+        headers={"Idempotency-Key": f"test-{person['person_no']}"},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["title"] == "社会保险个人参保证明"
+    assert person["id_number"] not in response.text

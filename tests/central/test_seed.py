@@ -58,7 +58,7 @@ def test_loading_twice_changes_nothing(session: Session) -> None:
     first = (_counts(session), service.catalogue(session).version)
     load_seed(session, key=b"k" * 32)
     assert (_counts(session), service.catalogue(session).version) == first
-    assert first[0] == (8, 39, 5)
+    assert first[0] == (8, 39, 8)
 
 
 def test_changed_catalogue_is_synced_and_changes_version(session: Session, tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_rehashing_with_a_new_key_updates_persons_in_place(session: Session) -> 
     load_seed(session, key=b"a" * 32)
     hashes = set(session.scalars(select(PersonRow.id_hash)))
     load_seed(session, key=b"b" * 32)
-    assert _counts(session)[2] == 5
+    assert _counts(session)[2] == 8
     assert hashes.isdisjoint(set(session.scalars(select(PersonRow.id_hash))))
 
 
@@ -121,6 +121,15 @@ def test_person_with_bad_check_digit_is_refused(tmp_path: Path) -> None:
     data = json.loads(PERSONS_FILE.read_text("utf-8"))
     data["persons"][0]["id_number"] = data["persons"][0]["id_number"][:17] + "9"
     with pytest.raises(SeedError, match="check digit"):
+        read_persons(_write(tmp_path / "p.json", data))
+
+
+def test_foreign_2017_person_with_bad_icao_check_digit_is_refused(tmp_path: Path) -> None:
+    data = json.loads(PERSONS_FILE.read_text("utf-8"))
+    person = next(p for p in data["persons"] if p.get("card_type") == "foreign_permanent_2017")
+    number = person["id_number"]
+    person["id_number"] = number[:14] + str((int(number[14]) + 1) % 10)
+    with pytest.raises(SeedError, match="foreign_permanent_2017 number fails the check digit"):
         read_persons(_write(tmp_path / "p.json", data))
 
 

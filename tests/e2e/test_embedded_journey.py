@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from drivers.idcard.sim_cards import FOREIGN_2023, HK_RESIDENCE_PERMIT
 from drivers.printer import Qr, Text
 from kiosk import simulation
 from kiosk.config import parse_config
@@ -68,3 +69,22 @@ def test_resident_prints_a_certificate_through_real_devices_and_service(runtime,
     core.touch(Intent.BACK)
     pump_until(core, lambda c: c.state == "attract")
     assert core.session.identity is None
+
+
+@pytest.mark.parametrize(
+    "card", [FOREIGN_2023, HK_RESIDENCE_PERMIT], ids=lambda c: c.card_type.value
+)
+def test_foreign_and_hk_cards_are_verified_by_the_real_service(runtime, monkeypatch, card):
+    """GIVEN a foreigner's permanent residence card (or a HK residence permit) on the reader
+    WHEN the resident starts THEN the reference service verifies it as that card type."""
+    # Keep the demo hand (which would lay the resident card) out of the way.
+    monkeypatch.setattr(simulation, "CARD_PLACING_DELAY_S", 3600.0)
+    core = runtime.core
+    pump_until(core, lambda c: c.catalogue is not None)
+    core.touch(Intent.START)
+    pump_until(core, lambda c: c.state == "await_card")
+    runtime.hall.idcard_sim.insert(card)
+    pump_until(core, lambda c: c.state == "categories")
+    identity = core.session.identity
+    assert identity.card_type == card.card_type.value
+    assert identity.person_ref

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from central.server import RunningServer, start_background
+from drivers.idcard.sim_cards import FOREIGN_2017
 from kiosk.central import (
     NO_RETRY,
     Catalogue,
@@ -248,6 +249,16 @@ def test_verify_then_issue_then_replay(client: CentralClient) -> None:
 def test_verify_wrong_name(client: CentralClient) -> None:
     result = client.verify_identity(WANG_ID, "王建军")
     assert not result.verified and result.reason == "name_mismatch" and result.person_ref is None
+
+
+def test_verify_sends_the_card_type(client: CentralClient) -> None:
+    number, name = FOREIGN_2017.id_number, FOREIGN_2017.name
+    result = client.verify_identity(number, name, card_type="foreign_permanent_2017")
+    assert result.verified and result.reason == "ok"
+    # The same number as a resident card is not even shaped right.
+    with pytest.raises(CentralRejected) as info:
+        client.verify_identity(number, name)
+    assert info.value.status_code == 422
 
 
 def test_malformed_id_is_rejected(client: CentralClient) -> None:

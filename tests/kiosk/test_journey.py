@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.idcard.sim_cards import FOREIGN_2017, FOREIGN_2023, HK_RESIDENCE_PERMIT
 from drivers.printer import PaperOut, Qr, Text
 from kiosk.config import parse_config
 from kiosk.core import KioskCore, Services
@@ -94,6 +95,31 @@ def test_unknown_person_goes_back_to_card_with_a_notice(kiosk):
     assert place_card(kiosk, "张三", "11010519850721135X") == "await_card"
     assert kiosk.session.identity is None
     assert kiosk.view().notice == "身份核验未通过，请到人工窗口办理。"
+
+
+def test_a_resident_card_is_verified_as_resident(kiosk):
+    walk_to_guide(kiosk)
+    assert kiosk.services.central.card_types == ["resident"]
+
+
+@pytest.mark.parametrize(
+    "record", [HK_RESIDENCE_PERMIT, FOREIGN_2017, FOREIGN_2023], ids=lambda r: r.card_type.value
+)
+def test_other_card_types_are_verified_with_their_card_type(kiosk, record):
+    """GIVEN a Hong Kong resident's permit or a foreigner's permanent residence card WHEN it is
+    read THEN the central service is asked about that card type and the resident gets in."""
+    central = kiosk.services.central
+    central.known[record.id_number] = record.name
+    assert step(kiosk, Intent.START) == "await_card"
+    kiosk.post(CardRead(record))
+    kiosk.pump()
+    assert kiosk.state == "categories"
+    assert central.card_types == [record.card_type.value]
+    assert kiosk.session.identity.card_type == record.card_type.value
+    assert kiosk.session.identity.person_ref == "P-0001"
+    assert step(kiosk, Intent.PICK_CATEGORY, "shebao") == "items"
+    assert step(kiosk, Intent.PICK_ITEM, "SB001") == "guide"
+    assert step(kiosk, Intent.PRINT) == "rating"
 
 
 def test_paper_out_returns_to_guide_with_a_notice_and_prints_nothing(kiosk):

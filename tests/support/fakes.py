@@ -63,6 +63,7 @@ class FakeCentral:
     known: dict[str, str] = field(default_factory=lambda: {"110101195603121240": "李秀英"})
     fail_with: Exception | None = None
     calls: list[str] = field(default_factory=list)
+    card_types: list[str] = field(default_factory=list)  # of each verify_identity call
 
     def _maybe_fail(self, what: str) -> None:
         self.calls.append(what)
@@ -77,8 +78,9 @@ class FakeCentral:
         self._maybe_fail("item")
         return item_detail(code)
 
-    def verify_identity(self, id_number, name):
+    def verify_identity(self, id_number, name, card_type="resident"):
         self._maybe_fail("verify")
+        self.card_types.append(card_type)
         ok = self.known.get(id_number) == name
         return NS(
             verified=ok, person_ref="P-0001" if ok else None, reason=None if ok else "not_found"
