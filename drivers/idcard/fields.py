@@ -254,10 +254,17 @@ def mask_name(value: str) -> str:
 
 
 class MaskedRecord:
-    """The repr every card record shares: type, masked name and number, file sizes.
+    """What every card record shares: normalised common fields, and a repr that masks.
 
     Records end up in logs and tracebacks; the repr never shows who a card belongs to.
     """
+
+    def _normalise_common(self) -> None:
+        """Sex as the enum, photo and fingerprint checked as bytes (frozen dataclasses)."""
+        record: Any = self
+        object.__setattr__(self, "sex", coerce_sex(record.sex))
+        object.__setattr__(self, "photo_wlt", check_bytes("photo_wlt", record.photo_wlt))
+        object.__setattr__(self, "fingerprint", check_bytes("fingerprint", record.fingerprint))
 
     def __repr__(self) -> str:
         # name and id_number are fields on some records and derived properties on others

@@ -66,11 +66,9 @@ from drivers.idcard.fields import (
     Layout,
     MaskedRecord,
     Sex,
-    check_bytes,
     check_code,
     check_text,
     check_validity,
-    coerce_sex,
     mask_id,
     parse_count,
     parse_valid_to,
@@ -157,9 +155,7 @@ class ForeignResident2017Record(MaskedRecord):
     fingerprint: bytes = b""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sex", coerce_sex(self.sex))
-        object.__setattr__(self, "photo_wlt", check_bytes("photo_wlt", self.photo_wlt))
-        object.__setattr__(self, "fingerprint", check_bytes("fingerprint", self.fingerprint))
+        self._normalise_common()
         _check_english_name(self.english_name, 60)
         check_text("chinese_name", self.chinese_name, 15, required=False)
         check_code("nationality", self.nationality, _UPPER, range(3, 4))
@@ -221,9 +217,7 @@ class ForeignResident2023Record(MaskedRecord):
     fingerprint: bytes = b""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sex", coerce_sex(self.sex))
-        object.__setattr__(self, "photo_wlt", check_bytes("photo_wlt", self.photo_wlt))
-        object.__setattr__(self, "fingerprint", check_bytes("fingerprint", self.fingerprint))
+        self._normalise_common()
         check_text("chinese_name", self.chinese_name, 15, required=False)
         _check_english_name(self.english_name, 46)
         check_code("nationality", self.nationality, _UPPER, range(3, 4))

@@ -44,11 +44,9 @@ from drivers.idcard.fields import (
     Layout,
     MaskedRecord,
     Sex,
-    check_bytes,
     check_code,
     check_text,
     check_validity,
-    coerce_sex,
     parse_count,
     parse_valid_to,
     parse_yyyymmdd,
@@ -98,9 +96,7 @@ class ResidencePermitRecord(MaskedRecord):
     fingerprint: bytes = b""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sex", coerce_sex(self.sex))
-        object.__setattr__(self, "photo_wlt", check_bytes("photo_wlt", self.photo_wlt))
-        object.__setattr__(self, "fingerprint", check_bytes("fingerprint", self.fingerprint))
+        self._normalise_common()
         check_text("name", self.name, 15)
         check_text("address", self.address, 35)
         check_text("issuer", self.issuer, 15)

@@ -44,10 +44,8 @@ from drivers.idcard.fields import (
     MaskedRecord,
     Sex,
     card_type_label,
-    check_bytes,
     check_text,
     check_validity,
-    coerce_sex,
     detect_card_type,
     parse_valid_to,
     parse_yyyymmdd,
@@ -150,14 +148,12 @@ class IdCardRecord(MaskedRecord):
     fingerprint: bytes = b""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sex", coerce_sex(self.sex))
+        self._normalise_common()
         if CardType(self.card_type) is not CardType.RESIDENT:
             raise InvalidFieldError(
                 "an IdCardRecord is a resident card; other types have their own"
             )
         object.__setattr__(self, "card_type", CardType.RESIDENT)
-        object.__setattr__(self, "photo_wlt", check_bytes("photo_wlt", self.photo_wlt))
-        object.__setattr__(self, "fingerprint", check_bytes("fingerprint", self.fingerprint))
         check_text("name", self.name, 15)
         check_text("address", self.address, 35)
         check_text("issuer", self.issuer, 15)
