@@ -35,3 +35,8 @@ def driver_logging(logger_name: str, args: argparse.Namespace, err: TextIO) -> I
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
         logger.handlers[:] = saved[2]
+
+
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: CJK characters take two."""
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)

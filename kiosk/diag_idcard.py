@@ -37,7 +37,7 @@ from drivers.idcard import (
 )
 from drivers.idcard.textblock import CardType, card_type_label
 from drivers.url import DeviceUrlError
-from kiosk.diag_common import driver_logging
+from kiosk.diag_common import display_width, driver_logging
 from kiosk.privacy import (
     mask_record_dict,
 )
@@ -267,17 +267,12 @@ def format_table(data: dict[str, Any]) -> str:
     else:
         rows = [(key, _LABEL_TEXT.get(key, key)) for key in data]
     rows = [(k, _NUMBER_LABELS[card_type] if k == "id_number" else lab) for k, lab in rows]
-    width = max(_display_width(label) for _, label in rows)
+    width = max(display_width(label) for _, label in rows)
     lines = []
     for key, label in rows:
-        padding = " " * (width - _display_width(label))
+        padding = " " * (width - display_width(label))
         lines.append(f"{label}{padding}  {data.get(key, '')}")
     return "\n".join(lines)
-
-
-def _display_width(text: str) -> int:
-    # CJK characters take two terminal columns.
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,7 +39,7 @@ from drivers.smartcard import (
 )
 from drivers.smartcard.technician import kiosk_id_bytes
 from drivers.url import DeviceUrlError
-from kiosk.diag_common import driver_logging
+from kiosk.diag_common import display_width, driver_logging
 
 EXIT_OK = 0
 EXIT_NO_CARD = 1
@@ -219,15 +219,10 @@ def format_report(report: dict[str, Any]) -> str:
         elif isinstance(value, bool):
             value = "是 yes" if value else "否 no (no --registry)"
         rows.append((label, str(value)))
-    width = max(_display_width(label) for label, _ in rows)
+    width = max(display_width(label) for label, _ in rows)
     return "\n".join(
-        f"{label}{' ' * (width - _display_width(label))}  {value}" for label, value in rows
+        f"{label}{' ' * (width - display_width(label))}  {value}" for label, value in rows
     )
-
-
-def _display_width(text: str) -> int:
-    # CJK characters take two terminal columns.
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
 
 
 def _driver_logging(
