@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,11 @@ FRONT_END = "screens.runner"
 
 @dataclass
 class Runtime:
-    """Everything a running kiosk holds, so it can be stopped in order."""
+    """The parts of a running kiosk that callers (the front end, tests) reach into."""
 
     core: KioskCore
     hall: SimulatedHall
     devices: DeviceManager
-    closers: list[Any] = field(default_factory=list)
 
 
 def _var_path(value: str) -> str:
@@ -117,7 +116,7 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
         delivery.start()
         closers.append(delivery.stop)
         core.start()
-        yield Runtime(core, hall, manager, closers)
+        yield Runtime(core, hall, manager)
     finally:
         for close in reversed(closers):
             with contextlib.suppress(Exception):
