@@ -264,9 +264,9 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
         return {"title": _("Loading the guide…"), "busy": True, "actions": _back_home(_)}
     lang = ctx.session.prefs.language
     sections = tuple(
-        Section(_(heading), _as_lines(getattr(item, key, None)))
+        Section(_(heading), lines)
         for key, heading in GUIDE_SECTIONS
-        if _as_lines(getattr(item, key, None))
+        if (lines := _as_lines(getattr(item, key, None)))
     )
     options: tuple[Option, ...] = ()
     hint = ""
