@@ -6,7 +6,15 @@ import runpy
 import sys
 from pathlib import Path
 
-BENCHES = ["idcard_latency.py", "qr_decode.py", "camera_fps.py", "startup.py"]
+BENCHES = [
+    "idcard_latency.py",
+    "identify_latency.py",
+    "qr_decode.py",
+    "camera_fps.py",
+    "startup.py",
+    "touches.py",
+    "a4_print.py",
+]
 
 
 def main() -> int:

@@ -16,8 +16,18 @@ damaged      occluded patches, stains and scratches across the symbol
 small        few pixels per module: a code far from the lens
 large        a big photo with the code a small part of it, or a huge code
 screen       a phone screen photographed: moiré, glare, bright background
+charset      Shift_JIS (no ECI, or ECI 20), GB18030 with ECI 29, UTF-8 with ECI 26, ISO-8859-1,
+             made with segno, in a mildly degraded photo
+multiline    texts with CR/LF or LF inside (vCards, notices, multi-field codes)
+multi        two to four codes on one sheet: every one must be read
+shadow       a hard shadow edge across the code, with perspective
+mirrored     a mirror image (a front camera, a code seen through glass)
+tinybig      a small code in a 12-megapixel-class frame
+jpeg         heavy JPEG compression after downscaling (messaging apps)
+perspective  strong perspective, uneven light
 
-Payloads are what residents bring to a government service hall: service URLs, appointment
+The categories from ``charset`` on carry the kiosk's own formats too (``APPT:``, ``CASE:``,
+``CNEID1.``, certificate verification URLs). Payloads are what residents bring to a government service hall: service URLs, appointment
 numbers (预约号), electronic social security card tokens (电子社保卡), and Chinese text, at
 different sizes and error-correction levels; about one in six is encoded as GBK bytes, as older
 systems do.
@@ -38,6 +48,7 @@ from typing import Any
 import cv2
 import numpy as np
 import qrcode
+import segno
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
 DEFAULT_SEED = 20240518
@@ -212,6 +223,7 @@ class Sample:
     image: Image
     params: dict[str, Any] = field(default_factory=dict)
     ext: str = ".png"
+    texts: list[str] | None = None  # every code's text, when the image holds more than one
 
 
 def _symbol(rng: random.Random, text: str, params: dict[str, Any], module_px: float) -> Image:
@@ -362,6 +374,180 @@ def cat_screen(rng: random.Random, text: str) -> Sample:
     return Sample(jpeg(to_bgr(rng, noise(rng, img, 4)), 60), p, ".jpg")
 
 
+# -- categories of real photos: charsets, multi-line, several codes, shadows, mirrors ----------
+
+_JAPANESE = [
+    "こんにちは",
+    "予約番号",
+    "東京都千代田区",
+    "受付は九時からです",
+    "ありがとう",
+    "テスト",
+]
+_MULTILINE = [
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:张三\r\nTEL:+86-20-12345678\r\nEND:VCARD",
+    "事项:居民身份证换领\n地点:广州市政务服务中心\n时间:09:00-17:00",
+    "WIFI:S:zwfw-guest;T:WPA;P:12345678;;\n",
+    "预约号:A20240518-0037\r\n姓名:王**\r\n窗口:12",
+    "Line one\nLine two\n\tindented\nLine four",
+]
+
+
+def make_kiosk_payload(rng: random.Random) -> str:
+    """A payload a kiosk flow reads: its own formats, or one of `make_payload`'s."""
+    kind = rng.choice(["appt", "case", "eid", "cert", "other", "other"])
+    if kind == "appt":
+        return "APPT:" + "".join(rng.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(12))
+    if kind == "case":
+        return rng.choice(["CASE:", ""]) + "".join(rng.choice("0123456789") for _ in range(16))
+    if kind == "eid":
+        body = "".join(rng.choice(_B64) for _ in range(rng.randint(40, 160)))
+        return f"CNEID1.{body}." + "".join(rng.choice(_B64) for _ in range(43))
+    if kind == "cert":
+        number = f"ZM{rng.randint(20240101, 20241231)}{rng.randint(0, 10**8 - 1):08d}"
+        code = "".join(rng.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(8))
+        host = rng.choice(_HOSTS)
+        return f"https://{host}/api/v1/certificates/{number}/verification?code={code}"
+    return make_payload(rng)
+
+
+def segno_matrix(
+    data: str | bytes, *, encoding: str | None = None, eci: bool = False
+) -> np.ndarray:
+    """The symbol's modules via segno (which can write ECI designators), 4-module quiet zone."""
+    qr = segno.make_qr(
+        data, encoding=encoding, eci=eci, error=random.Random(str(data)).choice("lmqh")
+    )
+    return np.pad(np.array(qr.matrix, dtype=bool), 4)
+
+
+def charset_payload(rng: random.Random) -> tuple[str, np.ndarray, dict[str, Any]]:
+    """A payload in one of the charsets real codes use, with its symbol."""
+    kind = rng.choice(["sjis", "sjis_eci", "gb_eci", "utf8_eci", "latin1", "gb"])
+    if kind.startswith("sjis"):
+        text = "".join(rng.choice(_JAPANESE) for _ in range(rng.randint(1, 4)))
+        matrix = segno_matrix(text.encode("shift_jis"), eci=False)
+        if kind == "sjis_eci":
+            matrix = segno_matrix(text, encoding="shift_jis", eci=True)
+    elif kind == "gb_eci":
+        text = make_payload(rng) + "：" + rng.choice(_ITEMS)
+        matrix = segno_matrix(text, encoding="gb18030", eci=True)
+    elif kind == "gb":
+        text = rng.choice(_ITEMS) + "，" + rng.choice(_CITIES)
+        matrix = segno_matrix(text.encode("gb18030"))
+    elif kind == "utf8_eci":
+        text = make_kiosk_payload(rng) + " — 预约 ü"
+        matrix = segno_matrix(text, encoding="utf-8", eci=True)
+    else:
+        text = rng.choice(["Grüße aus Köln", "Café crème", "Straße 5, Zürich"])
+        matrix = segno_matrix(text.encode("latin-1"))
+    return text, matrix, {"charset": kind}
+
+
+def mild_photo(rng: random.Random, symbol: Image, p: dict[str, Any]) -> Image:
+    """A clean sheet photographed reasonably: a little warp, light, noise and JPEG."""
+    img = on_paper(rng, symbol, rng.randint(30, 80))
+    img = perspective(rng, img, rng.uniform(0.02, 0.08))
+    img = lighting(rng, img, rng.uniform(0.1, 0.4))
+    return jpeg(to_bgr(rng, noise(rng, img, rng.uniform(2, 6))), rng.randint(50, 85))
+
+
+def cat_charset(rng: random.Random, text: str) -> Sample:
+    text, matrix, p = charset_payload(rng)
+    symbol = render(matrix, rng.uniform(3, 5))
+    return Sample(mild_photo(rng, symbol, p), p, ".jpg", texts=[text])
+
+
+def cat_multiline(rng: random.Random, text: str) -> Sample:
+    text = rng.choice(_MULTILINE)
+    p: dict[str, Any] = {"eci": rng.random() < 0.5}
+    symbol = render(segno_matrix(text, encoding="utf-8", eci=p["eci"]), rng.uniform(3, 5))
+    return Sample(mild_photo(rng, symbol, p), p, ".jpg", texts=[text])
+
+
+def cat_multi(rng: random.Random, text: str) -> Sample:
+    count = rng.randint(2, 4)
+    texts = [make_kiosk_payload(rng) for _ in range(count)]
+    symbols = [
+        render(qr_matrix(t, ec=rng.choice(list(EC_LEVELS))), rng.uniform(2.5, 4)) for t in texts
+    ]
+    cell = max(s.shape[0] for s in symbols) + 20
+    cols = 2
+    rows = math.ceil(count / cols)
+    sheet = paper(rng, rows * cell + 40, cols * cell + 40)
+    for index, symbol in enumerate(symbols):
+        r, c = divmod(index, cols)
+        sheet = place(
+            sheet, symbol, 20 + r * cell + rng.randint(0, 10), 20 + c * cell + rng.randint(0, 10)
+        )
+    p: dict[str, Any] = {"count": count}
+    img = perspective(rng, sheet, rng.uniform(0.0, 0.06))
+    img = lighting(rng, img, rng.uniform(0.1, 0.4))
+    return Sample(jpeg(to_bgr(rng, noise(rng, img, 3)), 75), p, ".jpg", texts=texts)
+
+
+def cat_shadow(rng: random.Random, text: str) -> Sample:
+    text = make_kiosk_payload(rng)
+    p: dict[str, Any] = {}
+    img = on_paper(rng, _symbol(rng, text, p, rng.uniform(3, 5)), rng.randint(30, 80))
+    h, w = img.shape
+    # A hand or a phone between the lamp and the sheet: a hard-edged darker region.
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * math.pi)
+    offset = rng.uniform(0.3, 0.7)
+    side = (xx / w - offset) * math.cos(angle) + (yy / h - offset) * math.sin(angle)
+    soft = cv2.GaussianBlur((side > 0).astype(np.float32), (0, 0), rng.uniform(1, 6))
+    p["shadow"] = round(rng.uniform(0.35, 0.65), 2)
+    img = np.clip(img * (1 - p["shadow"] * soft), 0, 255).astype(np.uint8)
+    img = perspective(rng, img, rng.uniform(0.03, 0.15))
+    return Sample(jpeg(to_bgr(rng, noise(rng, img, 4)), 70), p, ".jpg", texts=[text])
+
+
+def cat_mirrored(rng: random.Random, text: str) -> Sample:
+    text = make_kiosk_payload(rng)
+    p: dict[str, Any] = {}
+    img = on_paper(rng, _symbol(rng, text, p, rng.uniform(3, 5)), 40)
+    img = cv2.flip(img, rng.choice([0, 1]))
+    if rng.random() < 0.5:
+        p["angle"] = round(rng.uniform(-30, 30), 1)
+        img = rotate(img, p["angle"])
+    return Sample(noise(rng, img, 3), p, texts=[text])
+
+
+def cat_tinybig(rng: random.Random, text: str) -> Sample:
+    text = make_kiosk_payload(rng)
+    p: dict[str, Any] = {}
+    h, w = rng.choice([(3000, 4000), (2448, 3264), (4000, 3000), (1944, 2592)])
+    symbol = _symbol(rng, text, p, rng.uniform(2.0, 3.2))
+    sheet = paper(rng, h, w, tone=rng.randint(160, 235))
+    img = place(
+        sheet, symbol, rng.randint(0, h - symbol.shape[0]), rng.randint(0, w - symbol.shape[1])
+    )
+    img = lighting(rng, img, 0.3)
+    p["canvas"] = [h, w]
+    return Sample(jpeg(to_bgr(rng, noise(rng, img, 3)), 85), p, ".jpg", texts=[text])
+
+
+def cat_jpeg(rng: random.Random, text: str) -> Sample:
+    text = make_kiosk_payload(rng)
+    p: dict[str, Any] = {}
+    img = on_paper(rng, _symbol(rng, text, p, rng.uniform(4, 7)), 40)
+    p["shrink"] = round(rng.uniform(0.45, 0.8), 2)
+    p["quality"] = rng.randint(6, 18)
+    img = cv2.resize(img, None, fx=p["shrink"], fy=p["shrink"], interpolation=cv2.INTER_AREA)
+    return Sample(jpeg(to_bgr(rng, img), p["quality"]), p, ".jpg", texts=[text])
+
+
+def cat_perspective(rng: random.Random, text: str) -> Sample:
+    text = make_kiosk_payload(rng)
+    p: dict[str, Any] = {}
+    img = on_paper(rng, _symbol(rng, text, p, rng.uniform(4, 6)), rng.randint(30, 80))
+    p["warp"] = round(rng.uniform(0.2, 0.35), 3)
+    img = perspective(rng, img, p["warp"])
+    img = lighting(rng, img, rng.uniform(0.3, 0.7))
+    return Sample(jpeg(to_bgr(rng, noise(rng, img, 5)), 70), p, ".jpg", texts=[text])
+
+
 CATEGORIES: dict[str, Callable[[random.Random, str], Sample]] = {
     "clean": cat_clean,
     "photo": cat_photo,
@@ -373,6 +559,14 @@ CATEGORIES: dict[str, Callable[[random.Random, str], Sample]] = {
     "small": cat_small,
     "large": cat_large,
     "screen": cat_screen,
+    "charset": cat_charset,
+    "multiline": cat_multiline,
+    "multi": cat_multi,
+    "shadow": cat_shadow,
+    "mirrored": cat_mirrored,
+    "tinybig": cat_tinybig,
+    "jpeg": cat_jpeg,
+    "perspective": cat_perspective,
 }
 
 
@@ -381,7 +575,8 @@ def make_sample(category: str, seed: int, index: int) -> tuple[str, Sample]:
     # Each image has its own generator: one image can change without shifting all the others.
     rng = random.Random(f"{seed}:{category}:{index}")
     text = make_payload(rng)
-    return text, CATEGORIES[category](rng, text)
+    sample = CATEGORIES[category](rng, text)
+    return (sample.texts[0] if sample.texts else text), sample
 
 
 def generate_corpus(
@@ -402,8 +597,9 @@ def generate_corpus(
             params = [cv2.IMWRITE_JPEG_QUALITY, 92] if sample.ext == ".jpg" else []
             if not cv2.imwrite(str(out / name), sample.image, params):
                 raise OSError(f"cannot write {out / name}")
+            texts = sample.texts or [text]
             manifest.append(
-                {"file": name, "category": category, "texts": [text], "params": sample.params}
+                {"file": name, "category": category, "texts": texts, "params": sample.params}
             )
     payload = {"seed": seed, "per_category": per_category, "images": manifest}
     (out / "manifest.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1), "utf-8")

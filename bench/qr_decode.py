@@ -4,23 +4,29 @@
 
 Generates the corpus of ``bench/qr_corpus.py`` into a temporary directory (or uses DIR, writing
 it there first when DIR has no manifest), loads every image as a BGR frame, then decodes each
-with pyzbar alone (grayscale conversion, QR only, UTF-8 text, as it is commonly used) and with
-`drivers.qr.decode`. A hit is the expected text among the decoded texts. It prints hit rates
-overall and per category, the median and mean milliseconds per image, the ratios, which stage
-of the pipeline found each code, and the cost of a camera frame with no code in it.
-``--candidates`` adds every single decoder (zxing-cpp, OpenCV and its Aruco variant) alone.
+with pyzbar alone (grayscale, QR only, UTF-8 text, as it is commonly used), zxing-cpp alone
+(its defaults: rotations, inversion, downscaling; its own text) and `drivers.qr.decode`. A hit
+is every expected text of the image among the decoded texts (no policy: multi-line payloads
+count). It prints hit rates overall and per category, median and mean milliseconds per image,
+each as a ratio to pyzbar's in the same run (machines differ, ratios travel), which stage of
+the pipeline found each code, and the cost of a camera frame with no code in it.
+``--candidates`` adds every single decoder of the pipeline alone.
 
-Goal: a hit rate well above pyzbar alone at no more than twice its median time per image;
-the exit status is 1 when it is not met. Figures on the reference machine (2 cores), default
-seed, 120 images: pyzbar alone 82/120 (68.3 %) at a median of 2.5 ms per image; the pipeline
-115/120 (95.8 %) at 0.37 ms (ratio 0.15); `decode_frame` (first stage only) 110/120 at 0.32 ms.
-pyzbar loses 7 of its misses to GBK payloads it turns into Shift-JIS mojibake.
+Goal: at least 95 % of the images, no fewer than zxing-cpp alone, at no more than pyzbar's
+median time; the exit status is 1 when it is not met. Figures on the reference machine
+(2 cores, shared), 216 images (18 categories of 12):
+
+    default seed 20240518   pyzbar 75.0 %   zxing-cpp 88.0 % (median x0.05)   pipeline 97.7 % (x0.05)
+    seed 1 (held out)       pyzbar 73.1 %   zxing-cpp 85.6 % (median x0.05)   pipeline 95.4 % (x0.05)
+
+pyzbar's median was 7-8 ms an image in those runs. It loses the GBK/GB18030 payloads it turns
+into Shift_JIS mojibake and most inverted codes; zxing-cpp alone reads GBK without an ECI as
+ISO-8859-1 and misses small, blurred and damaged codes that the later stages read.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
 import tempfile
@@ -42,13 +48,13 @@ from bench.qr_corpus import (  # noqa: E402
     generate_corpus,
     load_manifest,
 )
+from drivers.qr.charset import decode_segments  # noqa: E402
 from drivers.qr.decode import (  # noqa: E402
     DECODERS,
     DEFAULT_STAGES,
     FRAME_STAGES,
     QrDecoder,
 )
-from drivers.qr.payload import PayloadError, validate_payload  # noqa: E402
 
 Decode = Callable[[np.ndarray], tuple[list[str], str]]  # texts, and the stage that found them
 
@@ -60,6 +66,14 @@ def pyzbar_alone(image: np.ndarray) -> tuple[list[str], str]:
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     found = pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])
     return [r.data.decode("utf-8", "replace") for r in found], ""
+
+
+def zxing_alone(image: np.ndarray) -> tuple[list[str], str]:
+    """The other baseline: zxing-cpp with its defaults (rotations, inversion, downscaling)."""
+    import zxingcpp
+
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return [b.text for b in found], ""
 
 
 def pipeline(decoder: QrDecoder) -> Decode:
@@ -76,11 +90,8 @@ def single(name: str) -> Decode:
     """One decoder of `drivers.qr.decode.DECODERS` alone on the grayscale image."""
 
     def decode(image: np.ndarray) -> tuple[list[str], str]:
-        texts = []
-        for hit in DECODERS[name](cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)):
-            with contextlib.suppress(PayloadError):
-                texts.append(validate_payload(hit.raw))
-        return texts, ""
+        hits = DECODERS[name](cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+        return [decode_segments(list(hit.segments)).text for hit in hits], ""
 
     return decode
 
@@ -111,7 +122,7 @@ def measure(name: str, decode: Decode, images: list[tuple[dict[str, Any], np.nda
         start = time.perf_counter()
         texts, stage = decode(image)
         result.ms.append((time.perf_counter() - start) * 1000)
-        if entry["texts"][0] in texts:
+        if all(text in texts for text in entry["texts"]):  # every code in the image
             result.hits[entry["category"]] += 1
             if stage:
                 result.stages[stage] += 1
@@ -178,9 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(images)} images\n")
 
     base = measure("pyzbar alone", pyzbar_alone, images)
+    zxing = measure("zxing-cpp alone", zxing_alone, images)
     ours = measure("pipeline", pipeline(QrDecoder(DEFAULT_STAGES)), images)
     frame = measure("decode_frame", pipeline(QrDecoder(FRAME_STAGES)), images)
-    results = [base, ours, frame]
+    results = [base, zxing, ours, frame]
     if args.candidates:
         results += [measure(f"{n} alone", single(n), images) for n in DECODERS]
     report(results, images)
@@ -190,27 +202,26 @@ def main(argv: list[str] | None = None) -> int:
     for stage in DEFAULT_STAGES:
         print(f"  {stage.name:<24} {stages[stage.name]:4}")
 
-    time_ratio = ours.median / base.median
-    gain = 100 * (ours.total - base.total) / len(images)
+    print("\nrelative to pyzbar alone in this run (hit rate; median and mean time ratios):")
+    for r in results:
+        print(
+            f"  {r.name:<18} {100 * r.total / len(images):5.1f} %   "
+            f"median x{r.median / base.median:.2f}   mean x{statistics.mean(r.ms) / statistics.mean(base.ms):.2f}"
+        )
     empty_base = empty_frame_ms(pyzbar_alone)
     empty_ours = empty_frame_ms(pipeline(QrDecoder(DEFAULT_STAGES)))
     empty_frame = empty_frame_ms(pipeline(QrDecoder(FRAME_STAGES)))
     print(
-        f"\nhit rate: pyzbar {100 * base.total / len(images):.1f} %, "
-        f"pipeline {100 * ours.total / len(images):.1f} % (+{gain:.1f} points, "
-        f"x{ours.total / max(base.total, 1):.2f})"
-    )
-    print(
-        f"median ms per image: pyzbar {base.median:.2f}, pipeline {ours.median:.2f} "
-        f"(pipeline/pyzbar = {time_ratio:.2f})"
-    )
-    print(
         f"1280x720 frame without a code: pyzbar {empty_base:.1f} ms, pipeline "
         f"{empty_ours:.1f} ms, decode_frame {empty_frame:.1f} ms"
     )
-    met = ours.total > base.total and time_ratio <= 2.0
+    time_ratio = ours.median / base.median
+    rate = ours.total / len(images)
+    met = rate >= 0.95 and ours.total >= zxing.total and time_ratio <= 1.0
     print(
-        "GOAL " + ("met" if met else "MISSED") + ": more hits than pyzbar at <= 2x its median time"
+        "GOAL "
+        + ("met" if met else "MISSED")
+        + ": >= 95 % of images, no fewer than zxing-cpp alone, at <= pyzbar's median time"
     )
     return 0 if met else 1
 

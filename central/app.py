@@ -14,7 +14,19 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import __version__, db, ratings, service
+from central import (
+    __version__,
+    api_documents,
+    api_eid,
+    api_lookup,
+    api_tickets,
+    cases,
+    db,
+    features,
+    guide_page,
+    ratings,
+    service,
+)
 from central.errors import ApiError, install_error_handlers
 from central.models import (
     Catalogue,
@@ -138,9 +150,12 @@ def get_catalogue(request: Request, response: Response, session: SessionDep) -> 
         **_errors(404, 422),
     },
 )
-def get_item(code: str, request: Request, response: Response, session: SessionDep) -> Any:
+def get_item(
+    code: str, request: Request, response: Response, session: SessionDep, state: StateDep
+) -> Any:
     """One item's detail, or 404 `item_not_found`."""
     result = service.item_detail(session, code)
+    result = guide_page.with_guide_url(result, state.public_base_url or str(request.base_url))
     etag = f'"{service.content_hash(result.model_dump(mode="json"))[:16]}"'
     not_modified = _cached(request, response, etag)
     return result if not_modified is None else not_modified
@@ -274,12 +289,14 @@ def create_app(
     person_ref_ttl: timedelta = timedelta(minutes=30),
     public_base_url: str | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    dev_endpoints: bool = True,
 ) -> FastAPI:
     """Build the central service app on `db_url`, with tables created and the seed loaded.
 
     `id_hash_key` defaults to a key generated once and kept in the database; `public_base_url`
     is what certificates' verify URLs start with (default: the URL the request came in on);
-    `clock` must return aware datetimes (tests move time with it).
+    `clock` must return aware datetimes (tests move time with it); `dev_endpoints` adds
+    `POST /dev/eid/mint` (e-IDs for test persons), which a production service must not have.
     """
     engine = db.make_engine(db_url)
     db.create_schema(engine)
@@ -288,6 +305,8 @@ def create_app(
         key = id_hash_key if id_hash_key is not None else db.id_hash_key(session)
         if seed:
             load_seed(session, key=key)
+        features.prepare(session, clock(), seeded=seed)
+        cases.prepare(session, clock(), seeded=seed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -314,4 +333,11 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(api_tickets.router)
+    app.include_router(api_documents.router)
+    app.include_router(api_eid.router)
+    app.include_router(api_lookup.router)
+    if dev_endpoints:  # minting e-IDs and appointments, calling numbers; production has none
+        app.include_router(api_eid.dev_router)
+        app.include_router(api_tickets.dev_router)
     return app

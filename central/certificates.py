@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from central.idnumber import mask_name
+from central.person_cards import number_label
 from central.records import PersonRecords
+from rules.masking import mask_name
 
 Lines = list[tuple[str, str]]
 
@@ -240,6 +241,19 @@ PREFIXES: dict[str, str] = {
 }
 
 
-def build_lines(kind: str, name_masked: str, id_masked: str, records: PersonRecords) -> Lines:
-    """All lines of a certificate of `kind`: who it is about, then what the department holds."""
-    return [("姓名", name_masked), ("公民身份号码", id_masked), *BUILDERS[kind](records)]
+def build_lines(
+    kind: str,
+    name_masked: str,
+    id_masked: str,
+    records: PersonRecords,
+    card_type: str = "resident",
+) -> Lines:
+    """All lines of a certificate of `kind`: who it is about, then what the department holds.
+
+    The number is labelled as its card calls it (公民身份号码, 港澳台居民居住证号码, ...).
+    """
+    return [
+        ("姓名", name_masked),
+        (number_label(card_type), id_masked),
+        *BUILDERS[kind](records),
+    ]

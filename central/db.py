@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     create_engine,
+    inspect,
     make_url,
     select,
 )
@@ -93,7 +94,13 @@ class ItemRow(Base):
     flow: Mapped[str] = mapped_column(String(16))
     identity: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(200))
+    department_en: Mapped[str] = mapped_column(String(300))
+    prints: Mapped[str] = mapped_column(String(16))
+    lookup: Mapped[str | None] = mapped_column(String(16))
+    queue: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     guide: Mapped[dict[str, Any]] = mapped_column(JSON)
+    guide_en: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sample_form: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     certificate_kind: Mapped[str | None] = mapped_column(String(64))
     certificate_title: Mapped[str | None] = mapped_column(String(200))
 
@@ -156,8 +163,13 @@ class RatingRow(Base):
     kiosk_id: Mapped[str] = mapped_column(String(64), index=True)
     item_code: Mapped[str | None] = mapped_column(String(64), index=True)
     level: Mapped[int] = mapped_column(Integer)
+    # The service's own time of the rating (= received_at); the kiosk's is only kept, untrusted.
     rated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    client_rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    case_no: Mapped[str | None] = mapped_column(String(40), index=True)
+    flow: Mapped[str | None] = mapped_column(String(16))
 
 
 def make_engine(db_url: str) -> Engine:
@@ -177,6 +189,14 @@ def make_engine(db_url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create missing tables (the reference service has no migrations; its data is re-seedable)."""
+    # create_all never adds columns: an items table from an older version is dropped, and
+    # refilled from the seed on start, rather than failing every catalogue query.
+    items = Base.metadata.tables[ItemRow.__tablename__]
+    existing = inspect(engine)
+    if existing.has_table(items.name):
+        columns = {column["name"] for column in existing.get_columns(items.name)}
+        if not set(items.columns.keys()) <= columns:
+            items.drop(engine)
     Base.metadata.create_all(engine)
 
 

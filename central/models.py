@@ -6,16 +6,20 @@ The kiosk keeps its own mirror of these models in `kiosk/central.py`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from central.idnumber import CardType, birth_date_in, has_shape_of
+from central.idnumber import CardType
+from central.rating_reasons import LEVELS_WITH_REASONS, REASON_CODES
+from rules.idnumbers import birth_date_in, has_shape_of
 
 Flow = Literal["guide", "lookup", "print", "submit", "ticket"]
 IdentityNeed = Literal["none", "id_card", "id_card_face"]
-VerifyReason = Literal["ok", "not_found", "name_mismatch", "invalid_check_digit"]
+VerifyReason = Literal["ok", "not_found", "name_mismatch", "invalid_check_digit", "card_expired"]
+Prints = Literal["none", "receipt", "a4"]
+LookupKind = Literal["records", "cases", "certificate"]
 
 ITEM_CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
@@ -49,6 +53,14 @@ class Health(_Model):
     version: str = Field(description="Version of the central service.")
 
 
+class Queue(_Model):
+    """The window queue (排队队列) a ticket item's number is drawn in, shared per kind of business."""
+
+    code: str = Field(pattern=r"^[A-H]$", description="Letter the ticket numbers start with.")
+    name: str = Field(min_length=1, description="队列名称 — queue name in Chinese, e.g. 户政业务.")
+    name_en: str = Field(min_length=1, description="Queue name in English.")
+
+
 class ItemSummary(_Model):
     """A service item (事项) as listed in the catalogue."""
 
@@ -60,6 +72,19 @@ class ItemSummary(_Model):
         description="Identity the resident must prove first: none, ID card, or ID card plus face."
     )
     department: str = Field(description="实施主体 — the department responsible.")
+    department_en: str = Field(description="The department responsible, in English.")
+    prints: Prints = Field(
+        description="What the kiosk prints: `a4` (PDF on the document printer), `receipt` "
+        "(certificate, table, ticket or 申报材料 checklist on the receipt printer) or `none`."
+    )
+    lookup: LookupKind | None = Field(
+        default=None,
+        description="What a `lookup` item looks up: `records` (the person's own, needs identity), "
+        "`cases` (办件进度, by receipt number) or `certificate` (authenticity); null otherwise.",
+    )
+    queue: Queue | None = Field(
+        default=None, description="The window queue of a `ticket` item; null otherwise."
+    )
 
 
 class Category(_Model):
@@ -107,13 +132,42 @@ class Guide(_Model):
         return value
 
 
+class SampleField(_Model):
+    """One filled-in field of a sample form, in both languages."""
+
+    label: str = Field(min_length=1, description="栏目 — field label in Chinese.")
+    label_en: str = Field(min_length=1, description="Field label in English.")
+    value: str = Field(min_length=1, description="示例填写内容 — an obviously sample value.")
+    value_en: str = Field(min_length=1, description="The sample value in English.")
+
+
+class SampleForm(_Model):
+    """申请书示范文本 — an application form filled in with sample values, to show how."""
+
+    title: str = Field(min_length=1, description="表格名称 — form title in Chinese.")
+    title_en: str = Field(min_length=1, description="Form title in English.")
+    fields: list[SampleField] = Field(min_length=1)
+
+
 class ItemDetail(ItemSummary):
     """One item with its full guide."""
 
     category: str = Field(description="Code of the category the item belongs to.")
     guide: Guide
+    guide_en: Guide = Field(
+        description="The same guide in English; Chinese titles without an official English "
+        "name are kept in parentheses."
+    )
+    sample_form: SampleForm | None = Field(
+        default=None, description="申请书示范文本 — a filled-in sample form; null when none."
+    )
     certificate_title: str | None = Field(
         default=None, description="Title of the certificate a `print` item issues; null otherwise."
+    )
+    guide_url: str | None = Field(
+        default=None,
+        description="Absolute URL of the phone-readable guide page (for a QR code); `?lang=en` "
+        "gives English.",
     )
 
 
@@ -133,7 +187,15 @@ class IdentityVerifyRequest(_Model):
         "one, else the English name).",
     )
     kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN, description="The asking kiosk.")
-    method: Literal["id_card"] = Field(description="How the ID was obtained: `id_card` (reader).")
+    method: Literal["id_card", "social_security_card"] = Field(
+        description="How the ID was obtained: `id_card` (the ID card reader) or "
+        "`social_security_card` (PC/SC; its 社会保障号码 is the holder's ID number)."
+    )
+    valid_until: date | None = Field(
+        default=None,
+        description="有效期限 end printed on the card (ISO date); a card that ended before today "
+        "(Beijing date) is refused with `card_expired`. Omit for 长期 (no end).",
+    )
     card_type: CardType = Field(
         default="resident",
         description="Which card was read: `resident` (居民身份证), `hk_mo_tw_residence` "
@@ -172,7 +234,8 @@ class IdentityResult(_Model):
     )
     reason: VerifyReason = Field(
         description="`ok`, `not_found` (valid ID, not in the registry), `name_mismatch`, "
-        "`invalid_check_digit` (the check character of the card type's number is wrong)."
+        "`invalid_check_digit` (the check character of the card type's number is wrong), "
+        "`card_expired` (`valid_until` is before today)."
     )
     expires_at: datetime | None = Field(description="When `person_ref` stops being accepted.")
 
@@ -199,7 +262,7 @@ class Certificate(_Model):
     item_code: str
     title: str = Field(description="证明标题, e.g. 社会保险个人参保证明.")
     issuer: str = Field(description="出具单位 — the issuing department.")
-    holder_name_masked: str = Field(description="Holder's name with middle characters masked.")
+    holder_name_masked: str = Field(description="Holder's name, its first character only (李**).")
     issued_at: datetime = Field(description="Issue time, Beijing time (UTC+08:00).")
     lines: list[CertificateLine]
     verify_code: str = Field(description="验证码 — lets a third party check the certificate.")
@@ -222,7 +285,52 @@ class RatingRequest(_Model):
     kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN)
     item_code: str | None = Field(default=None, pattern=ITEM_CODE_PATTERN)
     level: int = Field(ge=1, le=5, strict=True)
-    rated_at: datetime
+    rated_at: datetime | None = Field(
+        default=None,
+        description="The kiosk's clock when rated; kept as `client_rated_at` only, never trusted "
+        "(the service times ratings itself). Without a UTC offset or implausible: ignored.",
+    )
+    reasons: list[str] = Field(
+        default_factory=list,
+        max_length=len(REASON_CODES),
+        description="差评 reasons (codes of `GET /ratings/reasons`), only for levels 1 and 2.",
+    )
+    case_no: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$",
+        description="办件编号: the receipt or certificate number the rated journey produced.",
+    )
+    flow: Flow | None = Field(default=None, description="Which kiosk flow was rated.")
+
+    @field_validator("rated_at")
+    @classmethod
+    def _plausible_or_none(cls, value: datetime | None) -> datetime | None:
+        if value is None or value.utcoffset() is None:
+            return None
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+            return None
+        return utc if 2000 <= utc.year <= 2100 else None
+
+    @model_validator(mode="after")
+    def _reasons_fit_level(self) -> RatingRequest:
+        unknown = sorted(set(self.reasons) - REASON_CODES)
+        if unknown:
+            raise ValueError(f"unknown reason codes: {', '.join(unknown)[:200]}")
+        if self.reasons and self.level not in LEVELS_WITH_REASONS:
+            raise ValueError("reasons are given only with levels 1 and 2")
+        if len(set(self.reasons)) != len(self.reasons):
+            raise ValueError("reasons must not repeat")
+        return self
+
+
+class RatingReason(_Model):
+    """A 差评 reason a resident may pick (levels 1 and 2)."""
+
+    code: str = Field(description="Stable code the kiosk sends in `reasons`.")
+    label: str = Field(description="Chinese label, e.g. 等候时间长.")
+    label_en: str = Field(description="English label.")
 
 
 class RatingReceipt(_Model):

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 
 from central.db import ItemRow, RatingRow
 from central.errors import ApiError
-from central.models import RatingReceipt, RatingRequest
+from central.models import RatingReason, RatingReceipt, RatingRequest
+from central.rating_reasons import RATING_REASONS
 from central.service import check_same_request, content_hash
+
+
+def reasons() -> list[RatingReason]:
+    """The 差评 reasons a kiosk may offer, in display order."""
+    return [RatingReason(**reason._asdict()) for reason in RATING_REASONS]
 
 
 def _receipt(row: RatingRow) -> RatingReceipt:
@@ -38,14 +44,19 @@ def record_rating(
         return _replay(existing, request_hash), False
     if request.item_code is not None and session.get(ItemRow, request.item_code) is None:
         raise ApiError(404, "item_not_found", f"no service item with code {request.item_code!r}")
+    received_at = now()
     row = RatingRow(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         kiosk_id=request.kiosk_id,
         item_code=request.item_code,
         level=request.level,
-        rated_at=request.rated_at,
-        received_at=now(),
+        rated_at=received_at,
+        received_at=received_at,
+        client_rated_at=request.rated_at,
+        reasons=list(request.reasons),
+        case_no=request.case_no,
+        flow=request.flow,
     )
     session.add(row)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,52 @@ from sqlalchemy.orm import Session
 
 from central import certificates
 from central.db import CategoryRow, ItemRow, PersonRow, id_hash_key
-from central.idnumber import has_valid_check_digit_for, keyed_hash, mask_id_number, registry_key
-from central.models import ITEM_CODE_PATTERN, Flow, Guide, IdentityNeed
+from central.idnumber import keyed_hash, registry_key
+from central.models import (
+    ITEM_CODE_PATTERN,
+    Flow,
+    Guide,
+    IdentityNeed,
+    LookupKind,
+    Prints,
+    Queue,
+    SampleForm,
+)
+from central.person_cards import sync_person_cards
 from central.records import PersonSeed
+from rules.idnumbers import has_valid_check_digit_for
+from rules.masking import mask_id_number
 
 log = logging.getLogger(__name__)
 
 SEED_DIR = Path(__file__).with_name("seed")
 CATALOGUE_FILE = SEED_DIR / "catalogue.json"
 PERSONS_FILE = SEED_DIR / "persons.json"
+
+# Han characters, CJK and full-width punctuation: none belongs in English text, except inside a
+# parenthesised Chinese title kept where no official English name exists, e.g. "(《...》)".
+CJK = re.compile(
+    r"[\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+    r"\U00020000-\U0003ffff]"
+)
+CHINESE_TITLE = re.compile(r"\(《[^()]*?》\)")
+
+
+def stray_cjk(text: str) -> str:
+    """The CJK characters in English `text` outside parenthesised Chinese titles ("" if none)."""
+    return "".join(CJK.findall(CHINESE_TITLE.sub("", text)))
+
+
+def _english_texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, dict):
+        return [text for entry in value.values() for text in _english_texts(entry)]
+    if isinstance(value, list):
+        return [text for entry in value for text in _english_texts(entry)]
+    return []
 
 
 class SeedError(ValueError):
@@ -58,7 +96,13 @@ class ItemSeed(_Seed):
     flow: Flow
     identity: IdentityNeed
     department: str = Field(min_length=1)
+    department_en: str = Field(min_length=1)
+    prints: Prints
+    lookup: LookupKind | None = None
+    queue: Queue | None = None
     guide: Guide
+    guide_en: Guide
+    sample_form: SampleForm | None = None
     certificate: CertificateSeed | None = None
 
     @model_validator(mode="after")
@@ -67,6 +111,35 @@ class ItemSeed(_Seed):
             raise ValueError(f"{self.code}: print items, and only they, name a certificate")
         if self.flow == "print" and self.identity == "none":
             raise ValueError(f"{self.code}: a certificate needs an identified person")
+        if self.flow == "print" and self.prints == "none":
+            raise ValueError(f"{self.code}: a print item must say where it prints")
+        if (self.flow == "lookup") != (self.lookup is not None):
+            raise ValueError(f"{self.code}: lookup items, and only they, say what they look up")
+        if (self.flow == "ticket") != (self.queue is not None):
+            raise ValueError(f"{self.code}: ticket items, and only they, name a queue")
+        if self.sample_form is not None and self.flow not in ("guide", "submit"):
+            raise ValueError(f"{self.code}: only guide and submit items have a sample form")
+        return self
+
+    @model_validator(mode="after")
+    def _english_matches_chinese(self) -> ItemSeed:
+        zh, en = self.guide, self.guide_en
+        for key in ("conditions", "steps", "legal_basis", "materials"):
+            if len(getattr(zh, key)) != len(getattr(en, key)):
+                raise ValueError(f"{self.code}: guide_en.{key} has not the entries of guide")
+        if [m.copies for m in zh.materials] != [m.copies for m in en.materials]:
+            raise ValueError(f"{self.code}: guide_en.materials copies differ from guide")
+        if zh.phone != en.phone:
+            raise ValueError(f"{self.code}: guide_en.phone differs from guide")
+        english: list[Any] = [self.name_en, self.department_en, en]
+        if self.queue is not None:
+            english.append(self.queue.name_en)
+        if self.sample_form is not None:
+            english.append(self.sample_form.title_en)
+            english += [[f.label_en, f.value_en] for f in self.sample_form.fields]
+        for text in _english_texts(english):
+            if stray_cjk(text):
+                raise ValueError(f"{self.code}: Chinese in English text {stray_cjk(text)!r}")
         return self
 
 
@@ -91,6 +164,16 @@ class CatalogueSeed(_Seed):
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
             raise ValueError(f"duplicate item codes: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _one_queue_per_business(self) -> CatalogueSeed:
+        # Items of one business share one queue: a letter names one queue, a queue has one letter.
+        queues = {item.queue for cat in self.categories for item in cat.items if item.queue}
+        if len({q.code for q in queues}) != len(queues) or len({q.name for q in queues}) != len(
+            queues
+        ):
+            raise ValueError("a queue letter or name is used for two different queues")
         return self
 
 
@@ -144,8 +227,14 @@ def sync_catalogue(session: Session, catalogue: CatalogueSeed) -> None:
             item_row.position = item_pos
             item_row.name, item_row.name_en = item.name, item.name_en
             item_row.flow, item_row.identity = item.flow, item.identity
-            item_row.department = item.department
+            item_row.department, item_row.department_en = item.department, item.department_en
+            item_row.prints, item_row.lookup = item.prints, item.lookup
+            item_row.queue = item.queue.model_dump(mode="json") if item.queue else None
             item_row.guide = item.guide.model_dump(mode="json")
+            item_row.guide_en = item.guide_en.model_dump(mode="json")
+            item_row.sample_form = (
+                item.sample_form.model_dump(mode="json") if item.sample_form else None
+            )
             item_row.certificate_kind = item.certificate.kind if item.certificate else None
             item_row.certificate_title = item.certificate.title if item.certificate else None
             session.add(item_row)
@@ -182,6 +271,7 @@ def load_seed(
     hash_key = key if key is not None else id_hash_key(session)
     sync_catalogue(session, catalogue)
     sync_persons(session, persons, hash_key)
+    sync_person_cards(session, persons.persons)
     session.commit()
     items = sum(len(category.items) for category in catalogue.categories)
     log.info(

@@ -28,13 +28,7 @@ from central.db import (
     find_person_by_hash,
 )
 from central.errors import ApiError
-from central.idnumber import (
-    has_valid_check_digit_for,
-    keyed_hash,
-    mask_name,
-    normalize_name,
-    registry_key,
-)
+from central.idnumber import keyed_hash, normalize_name, registry_key
 from central.models import (
     Catalogue,
     Category,
@@ -47,9 +41,13 @@ from central.models import (
     IdentityVerifyRequest,
     ItemDetail,
     ItemSummary,
+    SampleForm,
     VerifyReason,
 )
+from central.person_cards import card_type_of
 from central.records import PersonRecords
+from rules.idnumbers import has_valid_check_digit_for
+from rules.masking import mask_name
 
 BEIJING = timezone(timedelta(hours=8), "CST")
 # No 0/O or 1/I: verify codes are read off paper and typed in by people.
@@ -80,6 +78,10 @@ def _summary(row: ItemRow) -> ItemSummary:
             "flow": row.flow,
             "identity": row.identity,
             "department": row.department,
+            "department_en": row.department_en,
+            "prints": row.prints,
+            "lookup": row.lookup,
+            "queue": row.queue,
         }
     )
 
@@ -112,6 +114,8 @@ def item_detail(session: Session, code: str) -> ItemDetail:
         **_summary(row).model_dump(),
         category=row.category_code,
         guide=Guide.model_validate(row.guide),
+        guide_en=Guide.model_validate(row.guide_en),
+        sample_form=SampleForm.model_validate(row.sample_form) if row.sample_form else None,
         certificate_title=row.certificate_title,
     )
 
@@ -134,6 +138,9 @@ def verify_identity(
     reason: VerifyReason
     if not has_valid_check_digit_for(request.card_type, request.id_number):
         reason = "invalid_check_digit"
+    elif request.valid_until is not None and request.valid_until < now.astimezone(BEIJING).date():
+        # The card's 有效期限 ended before today (Beijing date): an expired card proves nothing.
+        reason = "card_expired"
     else:
         person = find_person_by_hash(session, id_hash)
         if person is None:
@@ -142,14 +149,51 @@ def verify_identity(
             reason = "name_mismatch"
         else:
             reason = "ok"
-    verified = reason == "ok"
+    ref, expires_at = record_identity_check(
+        session,
+        settings,
+        kiosk_id=request.kiosk_id,
+        method=STORED_METHODS[request.method],
+        id_hash=id_hash,
+        person=person,
+        reason=reason,
+    )
+    return IdentityResult(
+        verified=ref is not None, person_ref=ref, reason=reason, expires_at=expires_at
+    )
+
+
+# How each identification method is recorded (the audit column holds 16 characters).
+STORED_METHODS: dict[str, str] = {
+    "id_card": "id_card",
+    "social_security_card": "social_security",
+    "eid": "eid",
+}
+
+
+def record_identity_check(
+    session: Session,
+    settings: Settings,
+    *,
+    kiosk_id: str,
+    method: str,
+    id_hash: str,
+    person: PersonRow | None,
+    reason: str,
+) -> tuple[str | None, datetime | None]:
+    """Record one identity check of any method; a successful one (`ok`) gets a `person_ref`.
+
+    Returns the new `person_ref` and its expiry, both None unless the check succeeded.
+    """
+    now = settings.clock()
+    verified = reason == "ok" and person is not None
     ref = secrets.token_urlsafe(24) if verified else None
     expires_at = now + settings.person_ref_ttl if verified else None
     session.add(
         IdentityCheckRow(
             checked_at=now,
-            kiosk_id=request.kiosk_id,
-            method=request.method,
+            kiosk_id=kiosk_id,
+            method=method,
             id_hash=id_hash,
             verified=verified,
             reason=reason,
@@ -159,7 +203,7 @@ def verify_identity(
         )
     )
     session.commit()
-    return IdentityResult(verified=verified, person_ref=ref, reason=reason, expires_at=expires_at)
+    return ref, expires_at
 
 
 def check_same_request(stored_hash: str, request_hash: str) -> None:
@@ -184,11 +228,16 @@ def _find_by_key(session: Session, key: str) -> CertificateRow | None:
 
 
 def _verified_person(session: Session, request: CertificateRequest, now: datetime) -> PersonRow:
+    return person_for_ref(session, request.person_ref, request.kiosk_id, now)
+
+
+def person_for_ref(session: Session, person_ref: str, kiosk_id: str, now: datetime) -> PersonRow:
+    """The person a live `person_ref` of this kiosk names; 404 `person_not_found`/`_ref_expired`."""
     check = session.scalars(
-        select(IdentityCheckRow).where(IdentityCheckRow.ref_hash == _token_hash(request.person_ref))
+        select(IdentityCheckRow).where(IdentityCheckRow.ref_hash == _token_hash(person_ref))
     ).one_or_none()
     # A token issued to another kiosk is treated as unknown: tokens do not travel.
-    if check is None or check.person_id is None or check.kiosk_id != request.kiosk_id:
+    if check is None or check.person_id is None or check.kiosk_id != kiosk_id:
         raise ApiError(404, "person_not_found", "person_ref is unknown to this service")
     if check.ref_expires_at is None or check.ref_expires_at <= now:
         raise ApiError(404, "person_ref_expired", "person_ref has expired; verify identity again")
@@ -224,6 +273,7 @@ def issue_certificate(
             name_masked,
             person.id_masked,
             PersonRecords.model_validate(person.records),
+            card_type=card_type_of(session, person),
         )
     except certificates.NoRecordError as exc:
         raise ApiError(422, "no_record", f"cannot issue {item.code!r}: {exc}") from None

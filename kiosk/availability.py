@@ -16,6 +16,8 @@ class Function(StrEnum):
     """What a resident (or technician) can do that needs hardware."""
 
     IDENTIFY_BY_ID_CARD = "identify_by_id_card"
+    IDENTIFY_BY_EID = "identify_by_eid"
+    IDENTIFY_BY_SOCIAL_SECURITY_CARD = "identify_by_social_security_card"
     PRINT_RECEIPT = "print_receipt"
     PRINT_DOCUMENT = "print_document"
     SCAN_QR = "scan_qr"
@@ -27,6 +29,8 @@ class Function(StrEnum):
 # Each function needs one device from every group (any of the names within a group).
 REQUIREMENTS: dict[Function, tuple[tuple[str, ...], ...]] = {
     Function.IDENTIFY_BY_ID_CARD: (("idcard",),),
+    Function.IDENTIFY_BY_EID: (("qr_scanner", "camera"),),
+    Function.IDENTIFY_BY_SOCIAL_SECURITY_CARD: (("smartcard",),),
     Function.PRINT_RECEIPT: (("receipt_printer",),),
     Function.PRINT_DOCUMENT: (("document_printer",),),
     Function.SCAN_QR: (("qr_scanner", "camera"),),
@@ -48,3 +52,12 @@ def available_functions(statuses: Mapping[str, DeviceStatus]) -> frozenset[Funct
         for function, groups in REQUIREMENTS.items()
         if all(any(usable(name) for name in group) for group in groups)
     )
+
+
+IDENTIFY_FUNCTIONS = frozenset(
+    {
+        Function.IDENTIFY_BY_ID_CARD,
+        Function.IDENTIFY_BY_EID,
+        Function.IDENTIFY_BY_SOCIAL_SECURITY_CARD,
+    }
+)

@@ -17,9 +17,11 @@ ID numbers and names never appear in logs or exception messages.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote
@@ -29,6 +31,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    RootModel,
     ValidationError,
     field_validator,
     model_validator,
@@ -49,10 +52,35 @@ USER_AGENT = "kiosk-central-client/1"
 
 Flow = Literal["guide", "lookup", "print", "submit", "ticket"]
 IdentityNeed = Literal["none", "id_card", "id_card_face"]
-IdentityReason = Literal["ok", "not_found", "name_mismatch", "invalid_check_digit", "other"]
+IdentityReason = Literal[
+    "ok",
+    "not_found",
+    "name_mismatch",
+    "invalid_check_digit",
+    "card_expired",
+    "token_invalid",
+    "token_expired",
+    "token_used",
+    "other",
+]
 KNOWN_FLOWS: frozenset[str] = frozenset(("guide", "lookup", "print", "submit", "ticket"))
 KNOWN_IDENTITIES: frozenset[str] = frozenset(("none", "id_card", "id_card_face"))
-_KNOWN_REASONS = frozenset(("ok", "not_found", "name_mismatch", "invalid_check_digit"))
+Prints = Literal["none", "receipt", "a4"]
+LookupKind = Literal["records", "cases", "certificate"]
+KNOWN_PRINTS: frozenset[str] = frozenset(("none", "receipt", "a4"))
+KNOWN_LOOKUPS: frozenset[str] = frozenset(("records", "cases", "certificate"))
+_KNOWN_REASONS = frozenset(
+    (
+        "ok",
+        "not_found",
+        "name_mismatch",
+        "invalid_check_digit",
+        "card_expired",  # valid_until before today
+        "token_invalid",  # e-ID: not a code, or its signature does not hold
+        "token_expired",  # e-ID: older than its lifetime (about two minutes)
+        "token_used",  # e-ID: each code is accepted once
+    )
+)
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -114,8 +142,19 @@ class Health(_Wire):
     version: str
 
 
+class Queue(_Wire):
+    """The window queue a ticket item draws its number in (e.g. `A`, 户政业务)."""
+
+    code: str
+    name: str
+    name_en: str
+
+
 class ItemSummary(_Wire):
-    """A service item (事项) as listed in the catalogue."""
+    """A service item (事项) as listed in the catalogue.
+
+    Fields added after the first contract have defaults, so an older service's items still parse.
+    """
 
     code: str
     name: str
@@ -123,6 +162,18 @@ class ItemSummary(_Wire):
     flow: Flow
     identity: IdentityNeed
     department: str
+    department_en: str = ""
+    prints: Prints = "none"
+    lookup: LookupKind | None = None
+    queue: Queue | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_print_items_print_receipts(cls, value: Any) -> Any:
+        # Before `prints` existed every print item printed on the receipt printer.
+        if isinstance(value, Mapping) and "prints" not in value and value.get("flow") == "print":
+            return {**value, "prints": "receipt"}
+        return value
 
 
 class Category(_Wire):
@@ -141,17 +192,23 @@ class Category(_Wire):
         # rather than reject the whole catalogue and leave the kiosk on a stale one.
         if not isinstance(value, list):
             return value
-        kept = [
-            item
-            for item in value
-            if not isinstance(item, Mapping)
-            or (item.get("flow") in KNOWN_FLOWS and item.get("identity") in KNOWN_IDENTITIES)
-            or not isinstance(item.get("flow"), str)
-            or not isinstance(item.get("identity"), str)
-        ]
+        kept = [item for item in value if not isinstance(item, Mapping) or _runnable(item)]
         if len(kept) < len(value):
             log.warning("catalogue: skipped %d item(s) of unknown kind", len(value) - len(kept))
         return kept
+
+
+def _runnable(item: Mapping[str, Any]) -> bool:
+    # False only for a kind given as a string this kiosk does not know; wrong types stay errors.
+    known = {
+        "flow": KNOWN_FLOWS,
+        "identity": KNOWN_IDENTITIES,
+        "prints": KNOWN_PRINTS,
+        "lookup": KNOWN_LOOKUPS,
+    }
+    return not any(
+        isinstance(item.get(key), str) and item[key] not in kinds for key, kinds in known.items()
+    )
 
 
 class Catalogue(_Wire):
@@ -186,12 +243,32 @@ class Guide(_Wire):
     location: str  # 办理地点
 
 
+class SampleField(_Wire):
+    """One filled-in field of a sample form."""
+
+    label: str
+    label_en: str
+    value: str
+    value_en: str
+
+
+class SampleForm(_Wire):
+    """申请书示范文本 — an application form filled in with sample values."""
+
+    title: str
+    title_en: str
+    fields: list[SampleField]
+
+
 class ItemDetail(ItemSummary):
-    """`GET /items/{code}`: an item with its guide."""
+    """`GET /items/{code}`: an item with its guide (and, from newer services, in English)."""
 
     category: str
     guide: Guide
+    guide_en: Guide | None = None
+    sample_form: SampleForm | None = None
     certificate_title: str | None = None
+    guide_url: str | None = None  # the phone-readable guide page, for a QR code
 
     # The guide's fields, readable straight off the item as well (views list them by name).
     @property
@@ -242,6 +319,9 @@ class IdentityResult(_Wire):
     person_ref: str | None
     reason: IdentityReason
     expires_at: AwareDatetime | None = None
+    # Only from `POST /identity/eid`: the kiosk saw no card, so the service says whose it is.
+    name_masked: str | None = None
+    card_type: str | None = None
 
     @field_validator("reason", mode="before")
     @classmethod
@@ -281,6 +361,139 @@ class RatingReceipt(_Wire):
 
     rating_id: int
     received_at: AwareDatetime
+
+
+class RatingReason(_Wire):
+    """`GET /ratings/reasons`: a 差评 reason a resident may pick (levels 1 and 2)."""
+
+    code: str
+    label: str
+    label_en: str
+
+
+class _RatingReasons(RootModel[list[RatingReason]]):
+    model_config = ConfigDict(frozen=True, strict=True)
+
+
+class Ticket(_Wire):
+    """`POST /tickets`, `POST /appointments/check-in`: a queue ticket (排队号) to print."""
+
+    ticket_no: str
+    queue_code: str
+    queue_name: str
+    queue_name_en: str
+    item_code: str
+    people_ahead: int
+    estimated_wait_min: int
+    issued_at: AwareDatetime
+    priority: bool = False  # an appointment holder's ticket, called before walk-ins
+
+    @model_validator(mode="after")
+    def _sane(self) -> Ticket:
+        if self.people_ahead < 0 or self.estimated_wait_min < 0:
+            raise ValueError("people_ahead and estimated_wait_min must not be negative")
+        if not self.ticket_no:
+            raise ValueError("ticket_no must not be empty")
+        return self
+
+
+# A receipt number (受理编号): 16 digits, the last a Luhn check digit; its QR code "CASE:<no>".
+CASE_QR_PREFIX = "CASE:"
+_RECEIPT_NO = re.compile(r"^[0-9]{16}$")
+
+
+def receipt_no_is_valid(receipt_no: str) -> bool:
+    """16 ASCII digits whose last is the Luhn check digit of the others (catches typos)."""
+    if not _RECEIPT_NO.match(receipt_no):
+        return False
+    total = 0
+    for position, char in enumerate(reversed(receipt_no[:-1])):
+        digit = int(char)
+        if position % 2 == 0:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return str(-total % 10) == receipt_no[-1]
+
+
+def parse_case_qr(text: str) -> str | None:
+    """The receipt number in a scanned case receipt QR code, or None when it is not one."""
+    text = text.strip()
+    if not text.startswith(CASE_QR_PREFIX):
+        return None
+    number = text.removeprefix(CASE_QR_PREFIX)
+    return number if receipt_no_is_valid(number) else None
+
+
+class CaseStep(_Wire):
+    """One step of a case's history (办理过程). Unknown statuses are kept: labels come along."""
+
+    at: AwareDatetime
+    status: str
+    status_label: str
+    status_label_en: str = ""
+    department: str = ""
+    department_en: str = ""
+    note: str = ""
+    note_en: str | None = None
+
+
+class Case(_Wire):
+    """`GET /cases/{receipt_no}`: a case (办件) and its progress; the holder's name is masked."""
+
+    receipt_no: str
+    item_code: str
+    item_name: str
+    item_name_en: str = ""
+    status: str
+    status_label: str
+    status_label_en: str = ""
+    submitted_at: AwareDatetime
+    updated_at: AwareDatetime
+    holder_name_masked: str
+    history: list[CaseStep]
+    qr_payload: str | None = None
+
+    @model_validator(mode="after")
+    def _sane(self) -> Case:
+        if not receipt_no_is_valid(self.receipt_no):
+            raise ValueError("receipt_no is not 16 digits with a valid check digit")
+        if not self.history:
+            raise ValueError("a case has at least one step")
+        return self
+
+
+class _CaseList(_Wire):
+    cases: list[Case]
+
+
+class RecordColumn(_Wire):
+    """One column of a record table, with its heading in both languages."""
+
+    key: str
+    label: str
+    label_en: str = ""
+
+
+class RecordPage(_Wire):
+    """`GET /records/{item_code}`: one page of the person's records, newest first."""
+
+    item_code: str = ""
+    title: str
+    title_en: str = ""
+    columns: list[RecordColumn]
+    rows: list[list[str]]
+    page: int
+    pages: int
+    total: int
+    page_size: int | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecordPage:
+        if not 1 <= self.page <= self.pages or self.total < 0 or len(self.rows) > self.total:
+            raise ValueError("page, pages, total and rows do not agree")
+        if any(len(row) != len(self.columns) for row in self.rows):
+            raise ValueError("every row needs one cell per column")
+        return self
 
 
 class _ErrorBody(_Wire):
@@ -400,20 +613,30 @@ class CentralClient:
         return self._parse(self._request("GET", path), ItemDetail, "item")
 
     def verify_identity(
-        self, id_number: str, name: str, card_type: str = "resident"
+        self,
+        id_number: str,
+        name: str,
+        card_type: str = "resident",
+        *,
+        method: str = "id_card",
+        valid_until: date | None = None,
     ) -> IdentityResult:
         """Check a card's number and name; a verified result carries the `person_ref` to use next.
 
         `card_type` names the card read (`resident`, `hk_mo_tw_residence`,
         `foreign_permanent_2017`, `foreign_permanent_2023`); the registry is searched for it.
+        `method` is `id_card` or `social_security_card` (its 社会保障号码 is the ID number);
+        `valid_until`, the card's 有效期限 end, lets the service refuse it as `card_expired`.
         """
-        body = {
+        body: dict[str, Any] = {
             "id_number": id_number,
             "name": name,
             "kiosk_id": self.kiosk_id,
-            "method": "id_card",
+            "method": method,
             "card_type": card_type,
         }
+        if valid_until is not None:
+            body["valid_until"] = valid_until.isoformat()
         # No Idempotency-Key here, so only retry what the server cannot have seen, or was told
         # to come back for (429 means the request was not processed).
         response = self._request(
@@ -446,6 +669,8 @@ class CentralClient:
         if not idempotency_key:
             raise ValueError("idempotency_key must not be empty")
         body = {k: payload.get(k) for k in ("item_code", "level", "rated_at")}
+        # Newer fields only when set, so an older service is not sent what it does not know.
+        body.update({k: payload[k] for k in ("reasons", "case_no", "flow") if payload.get(k)})
         body["kiosk_id"] = self.kiosk_id
         response = self._request(
             "POST", "/ratings", json_body=body, headers={"Idempotency-Key": idempotency_key}
@@ -453,6 +678,94 @@ class CentralClient:
         if response.status_code not in (200, 201):
             raise CentralProtocolError(f"ratings: unexpected HTTP {response.status_code}")
         return self._parse(response, RatingReceipt, "ratings")
+
+    def rating_reasons(self) -> list[RatingReason]:
+        """The 差评 reasons to offer for levels 1 and 2, in display order."""
+        response = self._request("GET", "/ratings/reasons")
+        return self._parse(response, _RatingReasons, "ratings/reasons").root
+
+    def take_ticket(
+        self, item_code: str, idempotency_key: str, person_ref: str | None = None
+    ) -> Ticket:
+        """取号 in the item's queue; retries are safe thanks to the key."""
+        body: dict[str, Any] = {"item_code": item_code, "kiosk_id": self.kiosk_id}
+        if person_ref is not None:
+            body["person_ref"] = person_ref
+        return self._post_ticket("/tickets", body, idempotency_key)
+
+    def check_in(
+        self,
+        idempotency_key: str,
+        code: str | None = None,
+        person_ref: str | None = None,
+    ) -> Ticket:
+        """预约签到 by the appointment QR code (`APPT:<code>` or the code) or by the person."""
+        if (code is None) == (person_ref is None):
+            raise ValueError("give exactly one of code and person_ref")
+        body: dict[str, Any] = {"kiosk_id": self.kiosk_id}
+        body.update({"code": code} if code is not None else {"person_ref": person_ref})
+        return self._post_ticket("/appointments/check-in", body, idempotency_key)
+
+    def certificate_pdf(self, certificate_no: str, verify_code: str) -> bytes:
+        """The issued certificate as an A4 PDF, for the document printer."""
+        path = f"/certificates/{quote(certificate_no, safe='')}/pdf?code={quote(verify_code)}"
+        response = self._request("GET", path, headers={"Accept": "application/pdf"})
+        content_type = response.headers.get("content-type", "")
+        if response.status_code != 200 or not content_type.startswith("application/pdf"):
+            raise CentralProtocolError(
+                f"certificate pdf: HTTP {response.status_code} ({content_type or 'no type'})"
+            )
+        if not response.content.startswith(b"%PDF-"):
+            raise CentralProtocolError("certificate pdf: body is not a PDF")
+        return response.content
+
+    def verify_eid(self, token: str) -> IdentityResult:
+        """Identify by an electronic ID (电子身份证) QR code; the result names the card's holder.
+
+        Each code is accepted once, so the request is retried only when it never left the kiosk.
+        """
+        response = self._request(
+            "POST",
+            "/identity/eid",
+            json_body={"token": token, "kiosk_id": self.kiosk_id},
+            retry_when=lambda exc: not exc.request_sent or exc.status_code == 429,
+        )
+        return self._parse(response, IdentityResult, "identity/eid")
+
+    def case(self, receipt_no: str) -> Case:
+        """A case's progress by its receipt number (anyone holding the number may ask)."""
+        path = f"/cases/{quote(receipt_no, safe='')}"
+        return self._parse(self._request("GET", path), Case, "case")
+
+    def cases(self, person_ref: str) -> list[Case]:
+        """The identified person's cases, most recently updated first."""
+        params = {"person_ref": person_ref, "kiosk_id": self.kiosk_id}
+        response = self._request("GET", "/cases", params=params)
+        return self._parse(response, _CaseList, "cases").cases
+
+    def records(
+        self, item_code: str, person_ref: str, page: int = 1, page_size: int = 12
+    ) -> RecordPage:
+        """One page of the identified person's records for a lookup item."""
+        params = {
+            "person_ref": person_ref,
+            "kiosk_id": self.kiosk_id,
+            "page": str(page),
+            "page_size": str(page_size),
+        }
+        path = f"/records/{quote(item_code, safe='')}"
+        return self._parse(self._request("GET", path, params=params), RecordPage, "records")
+
+    def _post_ticket(self, path: str, body: dict[str, Any], idempotency_key: str) -> Ticket:
+        if not idempotency_key:
+            raise ValueError("idempotency_key must not be empty")
+        response = self._request(
+            "POST", path, json_body=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        what = path.strip("/")
+        if response.status_code not in (200, 201):
+            raise CentralProtocolError(f"{what}: unexpected HTTP {response.status_code}")
+        return self._parse(response, Ticket, what)
 
     # --- plumbing ---
 
@@ -464,6 +777,7 @@ class CentralClient:
         json_body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         retry_when: Callable[[CentralUnavailable], bool] = lambda _exc: True,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         policy = self.retry
 
@@ -494,7 +808,8 @@ class CentralClient:
             reraise=True,
         )
         try:
-            response = retrying(self._attempt, method, path, json_body, headers)
+            # Query parameters (person_ref) stay out of `path`, which is what gets logged.
+            response = retrying(self._attempt, method, path, json_body, headers, params)
         except CentralUnavailable as exc:
             if not self._outage:
                 self._outage = True
@@ -511,9 +826,12 @@ class CentralClient:
         path: str,
         json_body: dict[str, Any] | None,
         headers: dict[str, str] | None,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         try:
-            response = self._http.request(method, path, json=json_body, headers=headers)
+            response = self._http.request(
+                method, path, json=json_body, headers=headers, params=params
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise CentralUnavailable(
                 f"cannot connect: {type(exc).__name__}", request_sent=False

@@ -23,11 +23,64 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_mint_eid(args: argparse.Namespace) -> int:
+    from central.eid_dev import mint_cli
+
+    return mint_cli(args.person, args.db, ttl_seconds=args.ttl, png=args.png)
+
+
+def _add_mint_eid(central_sub: argparse._SubParsersAction) -> None:
+    mint = central_sub.add_parser(
+        "mint-eid", help="print an e-ID token for a test person (development only)"
+    )
+    mint.add_argument("person", help="position in persons.json (1-based), person_no or ID number")
+    mint.add_argument("--png", help="also write the token as a QR code PNG to this file")
+    mint.add_argument("--ttl", type=int, default=120, help="lifetime in seconds (default 120)")
+    mint.add_argument("--db", default="sqlite:///var/central.db", help="the service's database")
+    mint.set_defaults(func=_cmd_mint_eid)
+
+
 def _cmd_central(args: argparse.Namespace) -> int:
     from central.server import serve
 
     serve(args.host, args.port, args.db)
     return 0
+
+
+def _cmd_mint_appointment(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from central.appointments import mint_in_database
+    from central.errors import ApiError
+
+    try:
+        booked = mint_in_database(
+            args.db, args.person, args.item_code, args.date, datetime.now(UTC)
+        )
+    except ApiError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    if args.png:
+        import qrcode
+
+        qrcode.make(booked.qr_payload).save(args.png)
+    print(booked.qr_payload)
+    print(f"{booked.item_name} {booked.date.isoformat()} {booked.slot}", file=sys.stderr)
+    return 0
+
+
+def _add_mint_appointment(central_sub: argparse._SubParsersAction) -> None:
+    from datetime import date
+
+    mint = central_sub.add_parser(
+        "mint-appointment", help="book an appointment for a test person; prints its QR payload"
+    )
+    mint.add_argument("person", help="registry number (person_no) or unique name")
+    mint.add_argument("item_code", help="a ticket item, e.g. huji.id-card-renewal")
+    mint.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    mint.add_argument("--png", help="also write the QR code to this PNG file")
+    mint.add_argument("--db", default="sqlite:///var/central.db", help="SQLAlchemy database URL")
+    mint.set_defaults(func=_cmd_mint_appointment)
 
 
 def _add_diag(subparsers: argparse._SubParsersAction) -> None:
@@ -101,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     central.add_argument("--port", type=int, default=8800)
     central.add_argument("--db", default="sqlite:///var/central.db", help="SQLAlchemy database URL")
     central.set_defaults(func=_cmd_central)
+    central_sub = central.add_subparsers(dest="central_command", metavar="COMMAND")
+    _add_mint_appointment(central_sub)
+    _add_mint_eid(central_sub)
 
     _add_diag(sub)
     return parser

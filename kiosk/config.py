@@ -64,6 +64,9 @@ class CentralConfig(_Strict):
     url: str = "embedded"
     timeout_s: float = Field(default=5.0, gt=0)
     embedded_db: str = "sqlite:///var/central.db"
+    # How often the cached catalogue is revalidated (ETag), and how soon after a failure.
+    catalogue_refresh_s: float = Field(default=900, gt=0)
+    retry_s: float = Field(default=20, gt=0)
 
     @field_validator("url")
     @classmethod
@@ -98,6 +101,16 @@ class StoreConfig(_Strict):
     outbox_key_file: str = "var/outbox.key"
 
 
+class SimulationConfig(_Strict):
+    """The embedded default's simulated hall (`sim://` devices); ignored for real devices."""
+
+    demo_hand: bool = True  # lays the demo ID card on the reader when the kiosk asks
+    demo_phone: bool = False  # shows an e-ID code to the scanner, taking turns with the hand
+    demo_person: str = Field(default="BJ1101000002", min_length=1, max_length=50)
+    printed_dir: str = "var/printed"  # the simulated A4 printer's output (PDFs)
+    receipts_dir: str = "var/receipts"  # the simulated receipt printer's output (PNGs)
+
+
 class KioskConfig(_Strict):
     """The whole configuration of one kiosk."""
 
@@ -108,6 +121,7 @@ class KioskConfig(_Strict):
     devices: DevicesConfig = DevicesConfig()
     ui: UiConfig = UiConfig()
     store: StoreConfig = StoreConfig()
+    simulation: SimulationConfig = SimulationConfig()
 
     @field_validator("timezone")
     @classmethod

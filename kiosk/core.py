@@ -1,8 +1,11 @@
-"""The kiosk core: one event queue, one state machine, the session, and the side effects.
+"""The kiosk core: one event queue, one statechart, the session, and the side effects.
 
 Devices and background tasks post events from their threads; `pump()` consumes them on one thread
 (Kivy's main thread through `Clock`, or a plain loop headless) and is the only code that changes the
 session. Screens observe through `view()` and listeners, and act through `touch()`.
+
+Side effects come first and the machine moves after them, so a failing side effect (a locked
+database, a full disk) leaves the machine where it was; `pump()` contains whatever escapes.
 """
 
 from __future__ import annotations
@@ -10,17 +13,17 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from statemachine.exceptions import TransitionNotAllowed
-
+from drivers.qr.admission import Admitted, AppointmentCode, CaseNumber, EidToken, admit
 from drivers.state import DeviceState, DeviceStatus
 from kiosk import device_inputs
-from kiosk.availability import Function, available_functions
+from kiosk.availability import IDENTIFY_FUNCTIONS, Function, available_functions
 from kiosk.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.events import (
@@ -30,21 +33,37 @@ from kiosk.events import (
     DeviceInput,
     Event,
     Intent,
+    JobProgress,
+    QrScanned,
+    SmartCardInserted,
     TaskDone,
     TaskFailed,
     Tick,
     Touch,
 )
-from kiosk.flows import identify, print_certificate, rating
-from kiosk.machine import SessionMachine
+from kiosk.flows import guide, identify, lookup, print_certificate, rating, ticket
+from kiosk.flows.items import item_action, lookup_kind, prints
+from kiosk.ids import FlowKind, MachineEvent, StateId, Task
+from kiosk.machine import Guards, SessionMachine
 from kiosk.session import Preferences, Session
 from kiosk.tasks import TaskRunner, ThreadTaskRunner
 from kiosk.views import ViewContext, ViewModel, build_view
 
 log = logging.getLogger(__name__)
 
-# States a card may start a session from; elsewhere a card on the reader is ignored.
-_CARD_STATES = frozenset({"attract", "await_card"})
+# Which scanned code formats each state admits (drivers.qr.admission); elsewhere codes are ignored.
+_QR_FORMATS: dict[StateId, tuple[str, ...]] = {
+    StateId.ATTRACT: ("eid_token", "appointment", "case_number"),
+    StateId.AWAIT_IDENTITY: ("eid_token", "appointment", "case_number"),
+    StateId.LOOKUP_ENTRY: ("case_number",),
+}
+# States an identity (card, e-ID code) may be presented in; elsewhere it is ignored.
+_IDENTITY_STATES = frozenset({StateId.ATTRACT, StateId.AWAIT_IDENTITY})
+# Digits a receipt number may have on the pad.
+_MAX_ENTRY = lookup.RECEIPT_NO_LENGTH
+# How long a notice (an expired card, a refused code) stays on the attract screen.
+_NOTICE_ON_ATTRACT_S = 20.0
+_KEY_NAMESPACE = uuid.UUID("0b5f7a64-93c6-4d55-a1f3-2a4e7c9e1d20")
 
 
 class Journal(Protocol):
@@ -63,6 +82,14 @@ class Services:
     printer: Any
     journal: Journal | None = None
     outbox: Any = None
+    documents: Any = None  # the A4 printer (`print_pdf`)
+    catalogue_cache: Any = None  # `kiosk.offline.OfflineCatalogue`
+    smartcard: Any = None  # the PC/SC reader (`read_social_security`)
+
+
+def session_key(session_id: str, what: str) -> str:
+    """An idempotency key: the same session doing the same thing twice is one request."""
+    return str(uuid.uuid5(_KEY_NAMESPACE, f"{session_id}/{what}"))
 
 
 class KioskCore:
@@ -79,12 +106,17 @@ class KioskCore:
         self.services = services
         self.clock = clock
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._waker: Callable[[], None] | None = None
         self._runner = runner_factory(self.post)
         self._tokens = itertools.count(1)
         self._listeners: list[Callable[[ViewModel], None]] = []
         self._defaults = Preferences(config.ui.large_text, config.ui.language)
         self.session = Session(prefs=Preferences(config.ui.large_text, config.ui.language))
         self.catalogue: Any = None
+        # Whether the central service answered the last call; a failed catalogue fetch says no.
+        self.central_up = True
+        self._catalogue_retry_at = 0.0
+        self._catalogue_refresh_at = 0.0
         # Optimistic until the device manager reports otherwise: a kiosk starts offering what its
         # configuration says it has; a disabled device is absent.
         self.devices: dict[str, DeviceStatus] = {
@@ -94,34 +126,63 @@ class KioskCore:
         self._last_activity = clock.monotonic()
         self._zone = ZoneInfo(config.timezone)
         self._catalogue_token = 0
-        self.machine = SessionMachine(item_is_printable=self._item_is_printable, listeners=[self])
+        self.machine = SessionMachine(
+            guards=Guards(
+                has_pending_item=lambda: self.session.item is not None,
+                from_preview=lambda: self.session.print_origin == "preview",
+                from_lookup=lambda: self.session.print_origin == "lookup",
+                has_lookup_entry=lambda: self.session.lookup_started_on_entry,
+                came_browsing=lambda: self.session.came_browsing,
+                lookup_needs_entry=self._lookup_needs_entry,
+            ),
+            listeners=[self],
+        )
 
     # ---- input -------------------------------------------------------------------------------
 
     def post(self, event: Event) -> None:
-        """Queue an event; safe from any thread."""
+        """Queue an event; safe from any thread. The front end's waker pumps it at once, so a
+        card read or an answer does not wait for the next frame's scheduled pump."""
         self._events.put(event)
+        waker = self._waker
+        if waker is not None:
+            waker()
+
+    def set_waker(self, waker: Callable[[], None] | None) -> None:
+        """Called (from any thread) whenever an event is posted: schedule a `pump()` soon."""
+        self._waker = waker
 
     def touch(self, intent: Intent | str, arg: str | None = None) -> None:
         """A screen's way to say what the resident asked for."""
         self.post(Touch(Intent(intent), arg))
 
     def pump(self, limit: int = 1000) -> int:
-        """Handle queued events on this thread; returns how many were handled."""
+        """Handle queued events on this thread; returns how many were handled.
+
+        A failing side effect is contained here: it is logged (type only, the message may hold
+        personal data), the resident is told something went wrong, and the loop goes on.
+        """
         handled = 0
         while handled < limit:
             try:
                 event = self._events.get_nowait()
             except queue.Empty:
                 break
-            self.handle(event)
+            try:
+                self.handle(event)
+            except Exception as exc:
+                log.error(
+                    "handling %s in %s failed: %s", type(event).__name__, self.state, type(exc)
+                )
+                self.session.notice = "internal_error"
             handled += 1
         if handled:
             self._notify()
         return handled
 
     def start(self) -> None:
-        """Begin work that does not wait for a resident: fetch the catalogue."""
+        """Begin work that does not wait for a resident: the catalogue (cached copy first)."""
+        self._load_cached_catalogue()
         self._load_catalogue()
 
     def stop(self) -> None:
@@ -132,7 +193,7 @@ class KioskCore:
     # ---- observation -------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> StateId:
         return self.machine.state_id
 
     def add_listener(self, listener: Callable[[ViewModel], None]) -> None:
@@ -154,6 +215,8 @@ class KioskCore:
                 config=self.config,
                 seconds_left=self.seconds_left(),
                 available=self.available(),
+                central_up=self.central_up,
+                action=self._current_action(),
             )
         )
 
@@ -171,7 +234,7 @@ class KioskCore:
         if limit is None:
             return None
         left = limit - (self.clock.monotonic() - self._last_activity)
-        if self.state == "thanks" or left <= self.config.ui.timeouts.warning_s:
+        if self.state == StateId.THANKS or left <= self.config.ui.timeouts.warning_s:
             return max(0.0, left)
         return None
 
@@ -186,12 +249,19 @@ class KioskCore:
             case CardRead():
                 self._on_card(event)
             case CardReadFailed():
-                if self.state in _CARD_STATES:
+                if self.state in _IDENTITY_STATES:
                     self.session.notice = "card_read_failed"
+            case QrScanned():
+                self._on_qr(event)
+            case SmartCardInserted():
+                self._on_smartcard()
             case Tick():
                 self._on_tick()
             case TaskDone() | TaskFailed():
                 self._on_task(event)
+            case JobProgress():
+                if self.session.pending.get(event.task) == event.token:
+                    self.session.progress = event.step
             case DeviceChanged():
                 self.devices[event.device] = event.status
             case DeviceInput():
@@ -203,24 +273,43 @@ class KioskCore:
         prefs = self.session.prefs
         match touch.intent:
             case Intent.START:
-                if Function.IDENTIFY_BY_ID_CARD in self.available():
-                    self._send("start")
+                if IDENTIFY_FUNCTIONS & self.available():
+                    self._send(MachineEvent.START)
+            case Intent.BROWSE:
+                if self._send(MachineEvent.BROWSE):
+                    self.session.came_browsing = True
             case Intent.BACK:
-                self._send("finish" if self.state == "thanks" else "back")
+                self._back()
             case Intent.HOME:
-                self._send("home")
+                self._send(MachineEvent.HOME)
             case Intent.PICK_CATEGORY:
                 if self._has_category(touch.arg):
                     self.session.category = touch.arg
-                    self._send("pick_category")
+                    self._send(MachineEvent.PICK_CATEGORY)
             case Intent.PICK_ITEM:
                 self._pick_item(touch.arg)
+            case Intent.ACT:
+                self._act()
             case Intent.PRINT:
                 self._print()
+            case Intent.DIGIT:
+                self._type_digit(touch.arg)
+            case Intent.SUBMIT_ENTRY:
+                self._submit_entry()
+            case Intent.LOOKUP_BY_IDENTITY:
+                self._lookup_by_identity()
+            case Intent.PAGE:
+                self._page(touch.arg)
+            case Intent.DONE:
+                self._send(MachineEvent.DONE)
             case Intent.RATE:
                 self._rate(touch.arg)
+            case Intent.TOGGLE_REASON:
+                self._toggle_reason(touch.arg)
+            case Intent.SUBMIT_RATING:
+                self._submit_rating()
             case Intent.SKIP:
-                self._send("skip_rating")
+                self._send(MachineEvent.SKIP_RATING)
             case Intent.TOGGLE_LARGE_TEXT:
                 prefs.large_text = not prefs.large_text
             case Intent.TOGGLE_LANGUAGE:
@@ -228,79 +317,146 @@ class KioskCore:
             case Intent.MORE_TIME:
                 pass  # the touch itself reset the inactivity timer
 
+    def _back(self) -> None:
+        if self.state == StateId.THANKS:
+            self._send(MachineEvent.FINISH)
+        elif self.state == StateId.LOOKUP_ENTRY and self.session.lookup_entry:
+            # Backspace first: a resident who mistyped a digit expects it gone, not the page.
+            self.session.lookup_entry = self.session.lookup_entry[:-1]
+        else:
+            self._send(MachineEvent.BACK)
+
+    # ---- identify ----------------------------------------------------------------------------
+
     def _on_card(self, event: CardRead) -> None:
-        if self.state not in _CARD_STATES:
+        if self.state not in _IDENTITY_STATES:
             return  # a card mid-journey is not a new resident; ignore it
         self._last_activity = self.clock.monotonic()
+        identity = identify.identity_from_record(event.record)
+        if identify.is_expired(identity, self.local_now().date()):
+            self.session.notice = f"card_expired_{identity.card_type}"
+            return
         self.session.notice = None
-        self.session.identity = identify.identity_from_record(event.record)
-        self._send("card_read")
-        identity = self.session.identity
-        self._submit("verify", lambda: identify.verify(self.services.central, identity))
+        self.session.identity = identity
+        self._send(MachineEvent.IDENTITY_READ)
+        self._submit(Task.VERIFY, lambda: identify.verify(self.services.central, identity))
 
-    def _on_tick(self) -> None:
-        limit = self._timeout_for(self.state)
-        if limit is None or self.clock.monotonic() - self._last_activity < limit:
+    def _on_smartcard(self) -> None:
+        """A card went into the PC/SC reader: read it as a social security card."""
+        smartcard = self.services.smartcard
+        if self.state not in _IDENTITY_STATES or smartcard is None:
             return
-        self._send("finish" if self.state == "thanks" else "timeout")
+        self._last_activity = self.clock.monotonic()
+        self.session.notice = None
+        central, today = self.services.central, self.local_now().date()
+        if self._send(MachineEvent.IDENTITY_READ):
+            self._submit(
+                Task.VERIFY,
+                lambda: identify.read_social_security_card(smartcard, central, today),
+            )
 
-    def _on_task(self, event: TaskDone | TaskFailed) -> None:
-        if event.task == "catalogue":
-            if event.token == self._catalogue_token and isinstance(event, TaskDone):
-                self.catalogue = event.result
-            elif isinstance(event, TaskFailed):
-                log.warning("catalogue not loaded: %s", event.message)
+    def _on_qr(self, event: QrScanned) -> None:
+        """A code from a scanner or the camera: an e-ID, an appointment, a case receipt.
+
+        Decoding said what the code holds; here each state admits only the formats it can use.
+        """
+        state = self.state
+        kinds = _QR_FORMATS.get(state)
+        if kinds is None:
+            return  # mid-journey a code means nothing; a passer-by's phone must not derail it
+        self._last_activity = self.clock.monotonic()
+        result = admit(event.text, kinds)
+        if not isinstance(result, Admitted):
+            self.session.notice = "code_not_recognised"
             return
-        if self.session.pending.get(event.task) != event.token:
-            return  # a result for a session that has since ended: drop it, it may be personal
-        del self.session.pending[event.task]
-        if isinstance(event, TaskDone):
-            self._on_done(event)
-        else:
-            self._on_failed(event)
+        self.session.notice = None
+        payload = result.payload
+        central = self.services.central
+        if isinstance(payload, EidToken):
+            token = payload.token
+            if self._send(MachineEvent.IDENTITY_READ):
+                self._submit(Task.VERIFY, lambda: identify.verify_eid(central, token))
+        elif isinstance(payload, AppointmentCode):
+            self._check_in(payload.code)
+        elif isinstance(payload, CaseNumber):
+            self.session.lookup_entry = payload.number
+            self._run_lookup(lookup.LookupQuery("case", receipt_no=payload.number))
 
-    def _on_done(self, event: TaskDone) -> None:
-        match event.task:
-            case "verify":
-                if self.session.identity is not None:
-                    self.session.identity.person_ref = event.result
-                    self._send("identified")
-            case "item":
-                self.session.item = event.result
-            case "print":
-                self.session.certificate = event.result
-                self._send("printed")
-
-    def _on_failed(self, event: TaskFailed) -> None:
-        self.session.notice = event.message
-        match event.task:
-            case "verify":
-                self.session.identity = None
-                self._send("identity_failed")
-            case "print":
-                self._send("print_failed")
-
-    # ---- flows -------------------------------------------------------------------------------
+    # ---- items and their actions -------------------------------------------------------------
 
     def _pick_item(self, code: str | None) -> None:
-        if self.state != "items" or not code or self._find_item(code) is None:
+        if self.state != StateId.ITEMS or not code or self._find_item(code) is None:
             return
         self.session.item_code = code
         self.session.item = None
         self.session.notice = None
-        self._send("pick_item")
-        central = self.services.central
-        self._submit("item", lambda: identify.fetch_item(central, code))
+        self._send(MachineEvent.PICK_ITEM)
+        self._fetch_item(code)
 
-    def _print(self) -> None:
-        if self.state != "guide" or "print" in self.session.pending:
-            return  # a second tap while printing must not print twice
-        self.session.notice = None
-        if not self._send("print_certificate"):
+    def _fetch_item(self, code: str) -> None:
+        central, cache = self.services.central, self.services.catalogue_cache
+
+        def work() -> Any:
+            try:
+                detail = identify.fetch_item(central, code)
+            except Exception:
+                cached = cache.load_item_detail(code) if cache is not None else None
+                if cached is None:
+                    raise
+                return cached
+            if cache is not None:
+                cache.remember_item(detail)
+            return detail
+
+        self._submit(Task.ITEM, work)
+
+    def _current_action(self) -> Any:
+        summary = self._find_item(self.session.item_code or "")
+        if summary is None:
+            return None
+        identified = self.session.identity is not None and bool(self.session.identity.person_ref)
+        return item_action(
+            summary, self.available(), central_up=self.central_up, identified=identified
+        )
+
+    def _act(self) -> None:
+        """The guide's main button: print, look up, take a ticket, print the checklist."""
+        if self.state != StateId.GUIDE or self.session.item is None:
             return
-        job = print_certificate.PrintJob(
+        action = self._current_action()
+        if action is None or not action.enabled:
+            return
+        if action.needs_identity:
+            self.session.after_identify = action.kind
+            self._send(MachineEvent.NEED_IDENTITY)
+            return
+        self._run_action(action.kind)
+
+    def _run_action(self, kind: str) -> None:
+        self.session.notice = None
+        match kind:
+            case "print_receipt":
+                self._print_receipt_certificate()
+            case "print_a4":
+                self._prepare_document()
+            case "lookup":
+                self._start_lookup()
+            case "ticket":
+                self._take_ticket()
+            case "checklist":
+                self._print_checklist()
+
+    def _lookup_needs_entry(self) -> bool:
+        summary = self._find_item(self.session.item_code or "")
+        return summary is not None and lookup_kind(summary) != "records"
+
+    # ---- print -------------------------------------------------------------------------------
+
+    def _print_job(self) -> print_certificate.PrintJob:
+        identity = self.session.identity
+        return print_certificate.PrintJob(
             item_code=self.session.item_code or "",
-            person_ref=(self.session.identity.person_ref or "") if self.session.identity else "",
+            person_ref=(identity.person_ref or "") if identity else "",
             idempotency_key=print_certificate.idempotency_key(
                 self.session.id, self.session.item_code or ""
             ),
@@ -308,56 +464,379 @@ class KioskCore:
             site_name=self.config.site_name,
             now=self.local_now(),
         )
+
+    def _print_receipt_certificate(self) -> None:
+        if Task.PRINT in self.session.pending:
+            return  # a second tap while printing must not print twice
+        job = self._print_job()
+        self.session.print_origin = "guide"
+        if not self._send(MachineEvent.PRINT):
+            return
         central, printer = self.services.central, self.services.printer
-        self._submit("print", lambda: print_certificate.run(central, printer, job))
+        self._submit(Task.PRINT, lambda: print_certificate.run(central, printer, job))
+
+    def _prepare_document(self) -> None:
+        job = self._print_job()
+        if not self._send(MachineEvent.PREPARE):
+            return
+        central = self.services.central
+        self._submit(Task.PREPARE, lambda: print_certificate.prepare(central, job))
+
+    def _print_checklist(self) -> None:
+        item = self.session.item
+        if Task.PRINT in self.session.pending or item is None:
+            return
+        job = guide.ChecklistJob(
+            item, self.config.site_name, self.config.kiosk_id, self.local_now()
+        )
+        self.session.print_origin = "guide"
+        if self._send(MachineEvent.PRINT):
+            printer = self.services.printer
+            self._submit(Task.PRINT, lambda: guide.print_checklist(printer, job))
+
+    def _print(self) -> None:
+        """The print button of a preview (A4) or of a lookup's result."""
+        if Task.PRINT in self.session.pending or Task.DOCUMENT in self.session.pending:
+            return
+        if self.state == StateId.PREVIEW and self.session.document is not None:
+            document = self.session.document
+            self.session.print_origin = "preview"
+            self.session.notice = None
+            if self._send(MachineEvent.PRINT):
+                documents = self.services.documents
+                token = next(self._tokens)
+
+                def progress(step: str) -> None:  # from the worker thread: an event, as always
+                    self.post(JobProgress(Task.DOCUMENT, token, step))
+
+                self._submit(
+                    Task.DOCUMENT,
+                    lambda: print_certificate.print_document(documents, document, progress),
+                    token=token,
+                )
+        elif self.state == StateId.LOOKUP_RESULT and self.session.lookup_result is not None:
+            receipt = lookup.build_receipt(
+                self.session.lookup_result,
+                self.config.site_name,
+                self.config.kiosk_id,
+                self.local_now(),
+            )
+            self.session.print_origin = "lookup"
+            self.session.notice = None
+            if self._send(MachineEvent.PRINT):
+                printer = self.services.printer
+                self._submit(Task.PRINT, lambda: lookup.print_result(printer, receipt))
+        elif self.state == StateId.GUIDE:
+            self._act()
+
+    # ---- lookup ------------------------------------------------------------------------------
+
+    def _start_lookup(self) -> None:
+        summary = self._find_item(self.session.item_code or "")
+        if summary is None:
+            return
+        if lookup_kind(summary) == "records":
+            self._lookup_by_identity()
+            return
+        self.session.lookup_entry = ""
+        self.session.lookup_started_on_entry = True
+        self._send(MachineEvent.LOOKUP)
+
+    def _type_digit(self, digit: str | None) -> None:
+        if self.state != StateId.LOOKUP_ENTRY or digit is None:
+            return
+        if digit == "clear":
+            self.session.lookup_entry = ""
+        elif len(digit) == 1 and digit.isdigit() and len(self.session.lookup_entry) < _MAX_ENTRY:
+            self.session.lookup_entry += digit
+            self.session.notice = None
+
+    def _submit_entry(self) -> None:
+        if self.state != StateId.LOOKUP_ENTRY:
+            return
+        if not lookup.is_receipt_no(self.session.lookup_entry):
+            self.session.notice = "receipt_no_incomplete"
+            return
+        self._run_lookup(lookup.LookupQuery("case", receipt_no=self.session.lookup_entry))
+
+    def _lookup_by_identity(self) -> None:
+        identity = self.session.identity
+        if identity is None or not identity.person_ref:
+            self.session.after_identify = "lookup"
+            self._send(MachineEvent.NEED_IDENTITY)
+            return
+        summary = self._find_item(self.session.item_code or "")
+        if summary is not None and lookup_kind(summary) == "records":
+            query = lookup.LookupQuery(
+                "records", item_code=summary.code, person_ref=identity.person_ref
+            )
+        else:
+            query = lookup.LookupQuery("cases", person_ref=identity.person_ref)
+        self._run_lookup(query)
+
+    def _page(self, arg: str | None) -> None:
+        result = self.session.lookup_result
+        if self.state != StateId.LOOKUP_RESULT or result is None or result.page is None:
+            return
+        step = {"next": 1, "previous": -1}.get(arg or "")
+        if step is None:
+            return
+        page = result.page.page + step
+        if 1 <= page <= result.page.pages:
+            query = result.query
+            self._run_lookup(
+                lookup.LookupQuery(
+                    query.kind, query.item_code, person_ref=query.person_ref, page=page
+                )
+            )
+
+    def _run_lookup(self, query: lookup.LookupQuery) -> None:
+        if Task.LOOKUP in self.session.pending:
+            return
+        self.session.notice = None
+        if not self._send(MachineEvent.LOOKUP):
+            return
+        central = self.services.central
+        self._submit(Task.LOOKUP, lambda: lookup.run(central, query))
+
+    # ---- ticket ------------------------------------------------------------------------------
+
+    def _take_ticket(self) -> None:
+        identity = self.session.identity
+        job = ticket.TicketJob(
+            idempotency_key=session_key(self.session.id, f"ticket/{self.session.item_code}"),
+            site_name=self.config.site_name,
+            kiosk_id=self.config.kiosk_id,
+            now=self.local_now(),
+            item_code=self.session.item_code,
+            person_ref=identity.person_ref if identity else None,
+        )
+        self._run_ticket(job)
+
+    def _check_in(self, code: str) -> None:
+        job = ticket.TicketJob(
+            idempotency_key=session_key(self.session.id, f"check-in/{code}"),
+            site_name=self.config.site_name,
+            kiosk_id=self.config.kiosk_id,
+            now=self.local_now(),
+            appointment_code=code,
+        )
+        self._run_ticket(job)
+
+    def _run_ticket(self, job: ticket.TicketJob) -> None:
+        if Task.TICKET in self.session.pending:
+            return
+        self.session.notice = None
+        if not self._send(MachineEvent.TAKE_TICKET):
+            return
+        central, printer = self.services.central, self.services.printer
+        self._submit(Task.TICKET, lambda: ticket.take(central, printer, job))
+
+    # ---- rating ------------------------------------------------------------------------------
 
     def _rate(self, arg: str | None) -> None:
-        if self.state != "rating" or arg not in {"1", "2", "3", "4", "5"}:
+        if self.state != StateId.RATE or arg not in {"1", "2", "3", "4", "5"}:
             return
         level = int(arg)
         self.session.rating = level
+        if level in rating.REASONS_FOR:
+            self.session.reasons = []
+            self._send(MachineEvent.ASK_REASONS)
+            return
+        self._submit_rating()
+
+    def _toggle_reason(self, code: str | None) -> None:
+        if self.state != StateId.REASONS or not code:
+            return
+        reasons = self.session.reasons
+        if code in reasons:
+            reasons.remove(code)
+        elif code in {c for c, *_ in rating.DEFAULT_REASONS}:
+            reasons.append(code)
+
+    def _submit_rating(self) -> None:
+        level = self.session.rating
+        if self.state not in (StateId.RATE, StateId.REASONS) or level is None:
+            return
+        summary = self._find_item(self.session.item_code or "")
+        if self.services.outbox is not None:
+            # Durable before the resident is thanked; delivered later, at least once. If the
+            # write fails the resident stays here and is told, and may try again or skip.
+            try:
+                rating.queue_rating(
+                    self.services.outbox,
+                    rating.Rating(
+                        session_id=self.session.id,
+                        kiosk_id=self.config.kiosk_id,
+                        item_code=self.session.item_code,
+                        level=level,
+                        rated_at=self.clock.now(),
+                        reasons=tuple(self.session.reasons),
+                        case_no=self.session.case_no,
+                        flow=summary.flow if summary is not None else None,
+                    ),
+                )
+            except Exception as exc:
+                log.error("rating not saved: %s", type(exc).__name__)
+                self.session.notice = "rating_not_saved"
+                return
         if self.services.journal is not None:
             self.services.journal.record_rating(self.session.id, self.session.item_code, level)
-        if self.services.outbox is not None:
-            # Durable before the resident is thanked; delivered later, at least once.
-            rating.queue_rating(
-                self.services.outbox,
-                rating.Rating(
-                    session_id=self.session.id,
-                    kiosk_id=self.config.kiosk_id,
-                    item_code=self.session.item_code,
-                    level=level,
-                    rated_at=self.clock.now(),
-                ),
-            )
-        self._send("rate")
+        self._send(MachineEvent.RATE)
+
+    # ---- catalogue ---------------------------------------------------------------------------
+
+    def _load_cached_catalogue(self) -> None:
+        cache = self.services.catalogue_cache
+        if cache is None or self.catalogue is not None:
+            return
+        try:
+            self.catalogue = cache.load_catalogue_model()
+        except Exception as exc:
+            log.warning("cached catalogue unusable: %s", type(exc).__name__)
 
     def _load_catalogue(self) -> None:
         self._catalogue_token = next(self._tokens)
-        central = self.services.central
-        self._runner.submit("catalogue", self._catalogue_token, central.catalogue)
+        central, cache, known = self.services.central, self.services.catalogue_cache, self.catalogue
+
+        def work() -> Any:
+            result = central.catalogue(known) if known is not None else central.catalogue()
+            if cache is not None and result is not known:
+                cache.remember_catalogue(result)
+            return result
+
+        self._runner.submit(Task.CATALOGUE, self._catalogue_token, work)
+
+    def _on_catalogue(self, event: TaskDone | TaskFailed) -> None:
+        if event.token != self._catalogue_token:
+            return
+        now = self.clock.monotonic()
+        t = self.config.central
+        if isinstance(event, TaskDone):
+            self.catalogue = event.result
+            self.central_up = True
+            self._catalogue_refresh_at = now + t.catalogue_refresh_s
+        else:
+            log.warning("catalogue not loaded: %s", event.message)
+            self.central_up = False
+            self._catalogue_retry_at = now + t.retry_s
+
+    def _maybe_refresh_catalogue(self) -> None:
+        """Revalidate on a schedule, and retry soon while the service is unreachable."""
+        now = self.clock.monotonic()
+        due = self._catalogue_retry_at if not self.central_up else self._catalogue_refresh_at
+        if due and now >= due:
+            self._catalogue_retry_at = self._catalogue_refresh_at = 0.0
+            self._load_catalogue()
+
+    # ---- tasks -------------------------------------------------------------------------------
+
+    def _on_task(self, event: TaskDone | TaskFailed) -> None:
+        if event.task == Task.CATALOGUE:
+            self._on_catalogue(event)
+            return
+        if self.session.pending.get(event.task) != event.token:
+            return  # a result for a session that has since ended: drop it, it may be personal
+        del self.session.pending[event.task]
+        self._note_central(event)
+        if isinstance(event, TaskDone):
+            self._on_done(event)
+        else:
+            self._on_failed(event)
+
+    def _note_central(self, event: TaskDone | TaskFailed) -> None:
+        """Any answer from central says it is up; an unreachable one that it is down."""
+        was_up = self.central_up
+        if isinstance(event, TaskFailed):
+            if event.message == "service_unavailable":
+                self.central_up = False
+                self._catalogue_retry_at = self._catalogue_retry_at or (
+                    self.clock.monotonic() + self.config.central.retry_s
+                )
+        elif event.task != Task.PRINT or not was_up:
+            self.central_up = True
+            if not was_up:
+                self._load_catalogue()  # it came back: fill in what the cache could not
+
+    def _on_done(self, event: TaskDone) -> None:
+        session = self.session
+        match event.task:
+            case Task.VERIFY:
+                if isinstance(event.result, str):  # a card: the service's reference for it
+                    if session.identity is not None:
+                        session.identity.person_ref = event.result
+                else:  # an e-ID: the service says who it is
+                    session.identity = event.result
+                self._send(MachineEvent.IDENTIFIED)
+                if session.item is not None and session.after_identify:
+                    kind, session.after_identify = session.after_identify, None
+                    self._run_action(kind)
+            case Task.ITEM:
+                session.item = event.result
+            case Task.PRINT:
+                if session.print_origin == "guide" and event.result is not None:
+                    session.certificate = event.result
+                    session.case_no = event.result.certificate_no
+                self._send(MachineEvent.PRINTED)
+            case Task.PREPARE:
+                session.document = event.result
+                session.case_no = event.result.certificate.certificate_no
+                self._send(MachineEvent.PREPARED)
+            case Task.DOCUMENT:
+                session.certificate = event.result
+                self._send(MachineEvent.PRINTED)
+            case Task.LOOKUP:
+                session.lookup_result = event.result
+                if event.result.cases and len(event.result.cases) == 1:
+                    session.case_no = event.result.cases[0].receipt_no
+                self._send(MachineEvent.LOOKED_UP)
+            case Task.TICKET:
+                session.ticket = event.result.ticket
+                session.case_no = event.result.ticket.ticket_no
+                session.notice = event.result.print_problem
+                self._send(MachineEvent.TICKETED)
+
+    def _on_failed(self, event: TaskFailed) -> None:
+        # The notice is set after the move: a failure that ends on attract (a check-in) wipes
+        # the session, and the resident must still read why.
+        self._move_after_failure(event)
+        self.session.notice = event.message
+
+    def _move_after_failure(self, event: TaskFailed) -> None:
+        match event.task:
+            case Task.VERIFY:
+                self.session.identity = None
+                self._send(MachineEvent.IDENTITY_FAILED)
+            case Task.PRINT | Task.PREPARE | Task.DOCUMENT:
+                self._send(MachineEvent.PRINT_FAILED)
+            case Task.LOOKUP:
+                self._send(MachineEvent.LOOKUP_FAILED)
+            case Task.TICKET:
+                self._send(MachineEvent.TICKET_FAILED)
 
     # ---- machine plumbing --------------------------------------------------------------------
 
-    def _send(self, event: str) -> bool:
-        try:
-            self.machine.send(event)
-        except TransitionNotAllowed:
-            log.debug("event %s not allowed in %s", event, self.state)
-            return False
-        return True
+    def _send(self, event: MachineEvent) -> bool:
+        before = self.machine.configuration_values
+        self.machine.send(str(event))
+        return self.machine.configuration_values != before
 
     def after_transition(self, event: str, source: Any, target: Any) -> None:
         """Machine listener: journal every step, and wipe the session on return to attract."""
+        if not event:
+            return  # entering a compound state's initial child: part of the step already logged
         journal = self.services.journal
         if journal is not None:
-            journal.record_transition(self.session.id, event, source.id, target.id)
-        if target.id == "attract" and source.id != "attract":
+            try:
+                journal.record_transition(self.session.id, event, source.id, target.id)
+            except Exception as exc:  # the journal is ours, not the resident's: never block them
+                log.warning("journal write failed: %s", type(exc).__name__)
+        if target.id == StateId.ATTRACT and source.id != StateId.ATTRACT:
             self.session.wipe(self._defaults)
         self._last_activity = self.clock.monotonic()
 
-    def _submit(self, task: str, work: Callable[[], Any]) -> None:
-        token = next(self._tokens)
+    def _submit(self, task: Task, work: Callable[[], Any], token: int | None = None) -> None:
+        token = next(self._tokens) if token is None else token
         self.session.pending[task] = token
         self._runner.submit(task, token, work)
 
@@ -369,17 +848,30 @@ class KioskCore:
             except Exception:  # a broken screen must not stop the machine
                 log.exception("view listener failed")
 
+    def _on_tick(self) -> None:
+        self._maybe_refresh_catalogue()
+        idle = self.clock.monotonic() - self._last_activity
+        if self.state == StateId.ATTRACT and self.session.notice and idle >= _NOTICE_ON_ATTRACT_S:
+            self.session.notice = None  # the next resident must not read the last one's problem
+        limit = self._timeout_for(self.state)
+        if limit is None or self.clock.monotonic() - self._last_activity < limit:
+            return
+        self._send(MachineEvent.FINISH if self.state == StateId.THANKS else MachineEvent.TIMEOUT)
+
     # ---- lookups -----------------------------------------------------------------------------
 
-    def _timeout_for(self, state: str) -> float | None:
+    def _timeout_for(self, state: StateId) -> float | None:
         t = self.config.ui.timeouts
         return {
-            "attract": None,
-            "printing": None,
-            "await_card": t.await_card_s,
-            "guide": t.guide_s,
-            "rating": t.rating_s,
-            "thanks": t.thanks_s,
+            StateId.ATTRACT: None,
+            StateId.PRINTING: None,
+            StateId.AWAIT_IDENTITY: t.await_card_s,
+            StateId.GUIDE: t.guide_s,
+            StateId.LOOKUP_RESULT: t.guide_s,
+            StateId.PREVIEW: t.guide_s,
+            StateId.RATE: t.rating_s,
+            StateId.REASONS: t.rating_s,
+            StateId.THANKS: t.thanks_s,
         }.get(state, t.default_s)
 
     def _has_category(self, code: str | None) -> bool:
@@ -394,13 +886,11 @@ class KioskCore:
                     return item
         return None
 
-    def _item_is_printable(self) -> bool:
+    def item_prints(self, code: str) -> str:
+        """What an item prints (`receipt`, `a4`, `none`); for the views and tests."""
+        summary = self._find_item(code)
+        return prints(summary) if summary is not None else "none"
+
+    def is_flow(self, kind: FlowKind) -> bool:
         summary = self._find_item(self.session.item_code or "")
-        identity = self.session.identity
-        return (
-            summary is not None
-            and summary.flow == "print"
-            and Function.PRINT_RECEIPT in self.available()
-            and identity is not None
-            and bool(identity.person_ref)
-        )
+        return summary is not None and summary.flow == kind

@@ -23,6 +23,7 @@ def central_sender(central: Any) -> Sender:
             # A garbled answer may hide a success; the idempotency key makes a retry safe.
             raise TransientDeliveryError(str(exc)) from None
         except CentralRejected as exc:
-            raise PermanentDeliveryError(f"{exc.code}: {exc}") from None
+            # Status and code only: the service's wording may echo what was sent.
+            raise PermanentDeliveryError(f"HTTP {exc.status_code} {exc.code}") from None
 
     return send

@@ -5,7 +5,15 @@ from __future__ import annotations
 from drivers.idcard.device import CardPresented
 from drivers.idcard.device import CardReadFailed as DriverCardReadFailed
 from drivers.qr.payload import ScannedCode
-from kiosk.events import CardRead, CardReadFailed, DeviceInput, Event, QrScanned
+from drivers.smartcard.reader import CardInserted
+from kiosk.events import (
+    CardRead,
+    CardReadFailed,
+    DeviceInput,
+    Event,
+    QrScanned,
+    SmartCardInserted,
+)
 
 
 def to_core_event(event: DeviceInput) -> Event | None:
@@ -17,4 +25,6 @@ def to_core_event(event: DeviceInput) -> Event | None:
         return CardReadFailed(payload.reason)
     if isinstance(payload, ScannedCode):
         return QrScanned(payload.text, event.device)
+    if isinstance(payload, CardInserted) and event.device == "smartcard":
+        return SmartCardInserted(payload.reader)
     return None

@@ -267,3 +267,96 @@ class ManagedPrinter:
         """Print, or raise `DeviceUnavailable` / the driver's own error."""
         with self._manager.use(self._name) as printer:
             return printer.print_receipt(receipt)
+
+
+class ManagedDocumentPrinter:
+    """The A4 printer as flows see it: one job at a time, followed until it has printed.
+
+    `print_pdf` raises, each distinguishable: `DeviceUnavailable` (not usable now, nothing sent),
+    the driver's `PrinterNotReadyError` whose `status.paper` is `out` (paper out, before or
+    during the job; a job cut short is canceled so its rest never prints for nobody), and
+    `JobFailedError` (the job failed otherwise, or did not finish within `job_timeout_s`:
+    `JobTimeoutError`). `on_progress` hears "sending", "printing" and "printed".
+    """
+
+    def __init__(
+        self,
+        manager: DeviceManager,
+        name: str = "document_printer",
+        *,
+        job_timeout_s: float = 180.0,
+        check_s: float = 0.5,
+    ) -> None:
+        self._manager = manager
+        self._name = name
+        self._job_timeout_s = job_timeout_s
+        self._check_s = check_s  # how often the printer is asked whether the paper ran out
+
+    def print_pdf(
+        self, pdf: bytes, title: str, on_progress: Callable[[str], None] | None = None
+    ) -> None:
+        """Print `pdf` (title: no personal data, CUPS keeps it) and wait until it has printed."""
+        from drivers.docprinter import JobFailedError, JobTimeoutError
+
+        progress = on_progress or (lambda _step: None)
+        with self._manager.use(self._name) as printer:
+            progress("sending")
+            job = printer.print_pdf(pdf, title=title)
+            progress("printing")
+            deadline = time.monotonic() + self._job_timeout_s
+            while True:
+                try:
+                    printer.wait(job, timeout=self._check_s, cancel_on_timeout=False)
+                except JobTimeoutError:
+                    pass  # not finished yet: look at the printer below
+                except JobFailedError as failed:
+                    _raise_if_paper_out(printer, job, failed)
+                    raise
+                else:
+                    progress("printed")
+                    return
+                _raise_if_paper_out(printer, job, None)
+                if time.monotonic() >= deadline:
+                    # cancels the job and raises JobTimeoutError, unless it has just printed
+                    printer.wait(job, timeout=0)
+                    progress("printed")
+                    return
+
+
+def _raise_if_paper_out(printer: Any, job: Any, cause: Exception | None) -> None:
+    """Raise the driver's PrinterNotReadyError (canceling the job) if the paper is out."""
+    from drivers.docprinter import DocumentPrinterError, PrinterNotReadyError
+    from drivers.state import PaperState
+
+    status = printer.status()
+    if status.paper is not PaperState.OUT:
+        return
+    with contextlib.suppress(DocumentPrinterError):
+        printer.cancel(job)
+    raise PrinterNotReadyError(
+        f"{printer.url}: paper ran out during job {job.job_id}; the rest was canceled",
+        status=status,
+    ) from cause
+
+
+class ManagedSmartCard:
+    """The smart card reader as the identify flow sees it: read a social security card.
+
+    The holder file (EF06) opens only after external authentication by a PSAM: a hardware PSAM
+    in a hall; the simulated hall gives the software one its virtual card was made with.
+    """
+
+    def __init__(self, manager: DeviceManager, psam: Any, name: str = "smartcard") -> None:
+        self._manager = manager
+        self._psam = psam
+        self._name = name
+
+    def read_social_security(self) -> Any:
+        """The card in the reader (`SocialSecurityCard`, holder included), or the driver's error."""
+        from drivers.smartcard import read_social_security_card
+
+        with self._manager.use(self._name) as device:
+            try:
+                return read_social_security_card(device, psam=self._psam)
+            finally:
+                device.disconnect()

@@ -54,6 +54,7 @@ def _supervise_briefly(
 ) -> tuple[dict[str, DeviceStatus], dict[str, str]]:
     try:
         urls = hall.start_for(enabled)
+        hall.wait_started()  # simulated pcscd and cupsd start in the background
         posted: queue.SimpleQueue[Any] = queue.SimpleQueue()
         manager = DeviceManager(build_specs(enabled, urls), posted.put)
         manager.start()

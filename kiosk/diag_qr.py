@@ -4,11 +4,14 @@
 prints each on its own line (control characters escaped). Exit codes: 0 `--count` codes read;
 1 fewer before the timeout; 2 the scanner cannot be used (bad URL, cannot open, went away).
 
-``decode [--json] IMAGE...`` decodes the QR codes in image files with the kiosk's pipeline.
-Plain output is ``FILE<TAB>TEXT`` per code; ``--json`` prints exactly one line per image,
-``{"file": ..., "texts": [...], "ms": ...}``, with an ``"error"`` key instead of texts when the
-image cannot be read. Exit codes: 0 a code in every image; 1 some image held none; 2 some
-image could not be read. Every failure is one line, never a traceback.
+``decode [--json] IMAGE...`` decodes the QR codes in image files with the kiosk's pipeline and
+shows every code found, whatever it holds: ``FILE<TAB>TEXT`` (control characters escaped, so
+a multi-line payload stays on one line), then an indented line with its charset, ECI, decoder
+and stage, and one with the payload formats that admit it and why each other one refuses it
+(`drivers.qr.admission`). ``--json`` prints exactly one line per image, ``{"file": ...,
+"texts": [...], "codes": [...], "ms": ...}``, with an ``"error"`` key instead of texts and
+codes when the image cannot be read. Exit codes: 0 a code in every image; 1 some image held
+none; 2 some image could not be read. Every failure is one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from drivers.qr import ImageError, QrError, ScannerUnavailableError, open_qr_scanner
+from drivers.qr.admission import Refused, admit_each
 from drivers.url import DeviceUrlError
 from kiosk.diag_common import driver_logging
 
@@ -156,8 +160,8 @@ def configure_decode_parser(parser: argparse.ArgumentParser) -> None:
 def run_decode(
     args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    """Decode each image of ``args.images`` and print the texts; return the exit code."""
-    from drivers.qr.decode import decode_file  # OpenCV loads only for this command
+    """Decode each image of ``args.images`` and print every code found; return the exit code."""
+    from drivers.qr import decode  # OpenCV loads only for this command
 
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
@@ -165,7 +169,7 @@ def run_decode(
     for path in args.images:
         start = time.perf_counter()
         try:
-            texts = [code.text for code in decode_file(path)]
+            codes = decode.decode_file(path)
         except Exception as exc:  # one odd file must not end the run with a traceback
             ms = round((time.perf_counter() - start) * 1000, 1)
             status = EXIT_ERROR
@@ -177,17 +181,69 @@ def run_decode(
                 print(f"无法读取图片 / cannot read image: {reason}", file=err)
             continue
         ms = round((time.perf_counter() - start) * 1000, 1)
-        if not texts and status == EXIT_OK:
+        if not codes and status == EXIT_OK:
             status = EXIT_MISSING
         if args.json:
-            line = {"file": path, "texts": texts, "ms": ms}
+            line = {
+                "file": path,
+                "texts": [code.text for code in codes],
+                "codes": [describe_code(code) for code in codes],
+                "ms": ms,
+            }
             print(json.dumps(line, ensure_ascii=False), file=out, flush=True)
-        elif texts:
-            for text in texts:
-                print(f"{path}\t{escape_text(text)}", file=out, flush=True)
+        elif codes:
+            for code in codes:
+                _print_code(path, code, out)
         else:
             print(f"{path}\t(未找到二维码 / no QR code)", file=out, flush=True)
     return status
+
+
+def shown_text(code: Any) -> str:
+    """The code's text for one terminal line: escaped, or hex for a binary payload."""
+    if code.is_binary:
+        return f"(binary, {len(code.raw)} bytes) {code.raw.hex(' ')}"
+    return escape_text(code.text)
+
+
+def describe_code(code: Any) -> dict[str, Any]:
+    """One decoded code as a JSON-ready dict, with every payload format's verdict on it."""
+    verdicts = admit_each(code.raw if code.is_binary else code.text)
+    return {
+        "text": code.text,
+        "escaped": shown_text(code),
+        "bytes": len(code.raw),
+        "charset": code.charset,
+        "eci": code.eci,
+        "decoder": code.decoder,
+        "stage": code.stage,
+        "points": [list(point) for point in code.points],
+        "admitted_as": [kind for kind, verdict in verdicts.items() if verdict.admitted],
+        "refused": {
+            kind: {"reason": verdict.reason, "message": verdict.message}
+            for kind, verdict in verdicts.items()
+            if isinstance(verdict, Refused)
+        },
+    }
+
+
+def _print_code(path: str, code: Any, out: TextIO) -> None:
+    info = describe_code(code)
+    eci = "-" if code.eci is None else str(code.eci)
+    print(f"{path}\t{info['escaped']}", file=out)
+    print(
+        f"    charset={code.charset} eci={eci} bytes={info['bytes']} "
+        f"decoder={code.decoder} stage={code.stage}",
+        file=out,
+    )
+    admitted = ", ".join(info["admitted_as"]) or "(none)"
+    refused = "; ".join(
+        f"{kind}: {why['reason']} ({why['message']})" for kind, why in info["refused"].items()
+    )
+    print(f"    admitted as: {admitted}", file=out)
+    if refused:
+        print(f"    refused as: {refused}", file=out)
+    out.flush()
 
 
 # -- stand-alone ------------------------------------------------------------------------------

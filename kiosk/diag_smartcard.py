@@ -40,6 +40,7 @@ from drivers.smartcard import (
 from drivers.smartcard.technician import kiosk_id_bytes
 from drivers.url import DeviceUrlError
 from kiosk.diag_common import display_width, driver_logging
+from rules.masking import mask_document_number, mask_name
 
 EXIT_OK = 0
 EXIT_NO_CARD = 1
@@ -197,12 +198,12 @@ def mask_report(report: dict[str, Any]) -> dict[str, Any]:
     """Hide what identifies a card holder: the card number and the card id's serial part."""
     masked = dict(report)
     if isinstance(masked.get("card_number"), str):
-        masked["card_number"] = _mask_middle(masked["card_number"], 1, 2)
+        masked["card_number"] = mask_document_number(masked["card_number"])
     if isinstance(masked.get("card_id"), str):
         # region (6 hex digits) and the RID D156000005 are not personal; the serial is
         masked["card_id"] = _mask_middle(masked["card_id"], 16, 0)
     if isinstance(masked.get("tech_name"), str) and masked["tech_name"]:
-        masked["tech_name"] = masked["tech_name"][0] + "*" * (len(masked["tech_name"]) - 1)
+        masked["tech_name"] = mask_name(masked["tech_name"])
     masked.pop("init_org", None)
     return masked
 

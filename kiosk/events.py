@@ -12,13 +12,22 @@ from drivers.state import DeviceStatus
 class Intent(StrEnum):
     """What a resident's touch means; screens send these and nothing else."""
 
-    START = "start"
+    START = "start"  # identify first (card, e-ID code, social security card)
+    BROWSE = "browse"  # browse the catalogue without identifying
     BACK = "back"
     HOME = "home"
     PICK_CATEGORY = "pick_category"
     PICK_ITEM = "pick_item"
+    ACT = "act"  # the guide's main button (print, look up, take a ticket, print the checklist)
     PRINT = "print"
+    DIGIT = "digit"  # a key of the digit pad: "0".."9" or "clear"
+    SUBMIT_ENTRY = "submit_entry"
+    LOOKUP_BY_IDENTITY = "lookup_by_identity"
+    PAGE = "page"  # "next" or "previous"
+    DONE = "done"  # finished with a result: on to the rating
     RATE = "rate"
+    TOGGLE_REASON = "toggle_reason"
+    SUBMIT_RATING = "submit_rating"
     SKIP = "skip"
     MORE_TIME = "more_time"
     TOGGLE_LARGE_TEXT = "toggle_large_text"
@@ -62,6 +71,13 @@ class QrScanned:
 
 
 @dataclass(frozen=True)
+class SmartCardInserted:
+    """A card went into the PC/SC reader (a social security card, perhaps); nothing read yet."""
+
+    reader: str
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passed; the machine checks its inactivity timeout."""
 
@@ -89,6 +105,15 @@ class TaskFailed:
 
 
 @dataclass(frozen=True)
+class JobProgress:
+    """A print job moved on: `step` is sending, printing or printed."""
+
+    task: str
+    token: int
+    step: str
+
+
+@dataclass(frozen=True)
 class DeviceChanged:
     """A device's status changed (online, offline, paper low, ...)."""
 
@@ -112,9 +137,11 @@ Event = (
     | CardRead
     | CardReadFailed
     | QrScanned
+    | SmartCardInserted
     | Tick
     | TaskDone
     | TaskFailed
+    | JobProgress
     | DeviceChanged
     | DeviceInput
 )

@@ -2,27 +2,40 @@
 
 Payloads are encrypted at rest (Fernet) and purged once delivered; the central service
 deduplicates by idempotency key, so each message is applied exactly once.
+
+A message that cannot succeed by retrying (rejected by the receiver, no sender for its kind, or
+undecryptable) is *parked*: never retried automatically, counted apart from the backlog, and
+kept with its reason and last error for a technician, who may release it (`retry_parked`).
+Logs name messages by id and kind only, never their payload.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kiosk.store import OutboxMessage, Store
+from kiosk.store import OutboxMessage, Store, StoreMeta, StoreWriteError
 
 log = logging.getLogger(__name__)
+
+KEY_FINGERPRINT = "outbox_key_fingerprint"
+REJECTED = "rejected"
+NO_SENDER = "no_sender"
+UNDECRYPTABLE = "undecryptable"
 
 
 class PermanentDeliveryError(Exception):
@@ -33,17 +46,64 @@ class TransientDeliveryError(Exception):
     """The receiver could not be reached or was busy; try again later."""
 
 
+def key_fingerprint(key: bytes) -> str:
+    """Names a key (in the store, in logs) without revealing it."""
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def _is_key(key: bytes) -> bool:
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
+
+
 def load_or_create_key(path: str | Path) -> bytes:
-    """The outbox key, created on first use, readable by the kiosk user only."""
+    """The outbox key, created on first use, readable by the kiosk user only.
+
+    Created atomically (a private temporary file, synced, then linked into place), so a power cut
+    leaves either no key file or a whole one. A damaged key file is moved aside, not overwritten:
+    it may be worth recovering, and `Outbox` parks what the new key cannot read.
+    """
     path = Path(path)
-    if path.exists():
-        return path.read_bytes().strip()
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    else:
+        if _is_key(key):
+            return key
+        aside = path.with_name(f"{path.name}.invalid-{int(time.time())}")
+        os.replace(path, aside)
+        log.error(
+            "outbox key file %s is not a valid key: moved to %s, a new key is made", path, aside
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # fails if another process made the key meanwhile: use theirs
+        except FileExistsError:
+            return path.read_bytes().strip()
+    finally:
+        os.unlink(tmp)
+    _fsync_directory(path.parent)
+    log.warning("outbox key created at %s (fingerprint %s)", path, key_fingerprint(key))
     return key
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -57,16 +117,85 @@ class Pending:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Parked:
+    """A parked message as a technician sees it: what, when, why; never its payload."""
+
+    id: int
+    kind: str
+    idempotency_key: str
+    created_at: datetime
+    parked_at: datetime
+    reason: str  # rejected | no_sender | undecryptable
+    last_error: str
+    attempts: int
+
+
 Sender = Callable[[str, dict[str, Any], str], None]
 
 
 class Outbox:
-    """The outbox table, with encryption and a back-off schedule."""
+    """The outbox table, with encryption, a back-off schedule and parking.
+
+    Every write raises `kiosk.store.StoreWriteError` when the store cannot save it.
+    """
 
     def __init__(self, store: Store, key: bytes, *, max_backoff_s: float = 600) -> None:
         self._store = store
         self._fernet = Fernet(key)
         self._max_backoff_s = max_backoff_s
+        self.key_fingerprint = key_fingerprint(key)
+        try:
+            self._adopt_key()
+        except StoreWriteError as exc:
+            # The kiosk still starts; undecryptable rows are parked as `due()` meets them.
+            log.error("outbox key check not saved (%s); tried again at the next start", exc)
+
+    # ---- the key -----------------------------------------------------------------------------
+
+    def _adopt_key(self) -> None:
+        """Compare the key with the one the store last saw; park what this key cannot read.
+
+        Parked rather than refused: a kiosk whose key file was lost must go on taking new
+        messages. The old rows keep their ciphertext, so restoring the old key file and
+        releasing them (`retry_parked`) still delivers them.
+        """
+        with self._store.writing("outbox key fingerprint") as s:
+            meta = s.get(StoreMeta, KEY_FINGERPRINT)
+            known = None if meta is None else meta.value
+            if known == self.key_fingerprint:
+                return
+            if meta is None:
+                s.add(StoreMeta(key=KEY_FINGERPRINT, value=self.key_fingerprint))
+            else:
+                meta.value = self.key_fingerprint
+            waiting = s.scalars(select(OutboxMessage).where(*self._waiting()))
+            lost = [row for row in waiting if self._decrypt(row.payload) is None]
+            now = self._store.now()
+            for row in lost:
+                self._park_row(row, UNDECRYPTABLE, f"encrypted with another key ({known})", now)
+        if lost:
+            log.error(
+                "outbox key changed (store knew %s, key file is %s): %d undelivered messages "
+                "encrypted with the old key are parked as undecryptable; restore the old key "
+                "file and release them to deliver them",
+                known or "no key",
+                self.key_fingerprint,
+                len(lost),
+            )
+        elif known is not None:
+            log.warning(
+                "outbox key changed (%s -> %s); nothing was waiting", known, self.key_fingerprint
+            )
+
+    def _decrypt(self, token: bytes | None) -> dict[str, Any] | None:
+        try:
+            payload = json.loads(self._fernet.decrypt(token or b""))
+        except (InvalidToken, ValueError):
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    # ---- queueing ----------------------------------------------------------------------------
 
     def put(self, kind: str, payload: dict[str, Any], idempotency_key: str) -> bool:
         """Durably queue a message; False if that key was already queued (a duplicate)."""
@@ -80,63 +209,157 @@ class Outbox:
             attempts=0,
             next_attempt_at=now,
             last_error="",
+            park_reason="",
         )
         try:
-            with self._store.sessions.begin() as s:
+            with self._store.writing(f"outbox {kind}") as s:
                 s.add(message)
-        except IntegrityError:
-            return False
+        except IntegrityError as exc:
+            if self._known(idempotency_key):
+                return False
+            raise StoreWriteError(f"outbox {kind} not saved: constraint failed") from exc
         return True
 
-    def due(self, limit: int = 20) -> list[Pending]:
-        """Undelivered messages whose next attempt is now or past, oldest first."""
-        now = self._store.now()
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        pending = []
+    def _known(self, idempotency_key: str) -> bool:
         with self._store.session() as s:
-            for row in s.scalars(query):
-                try:
-                    payload = json.loads(self._fernet.decrypt(row.payload or b""))
-                except (InvalidToken, ValueError):
-                    log.error("outbox message %s cannot be decrypted; kept for inspection", row.id)
+            query = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+            return s.scalar(query) is not None
+
+    # ---- what waits --------------------------------------------------------------------------
+
+    @staticmethod
+    def _waiting() -> tuple[Any, ...]:
+        return (OutboxMessage.delivered_at.is_(None), OutboxMessage.parked_at.is_(None))
+
+    def due(self, limit: int = 20) -> list[Pending]:
+        """Undelivered, unparked messages whose next attempt is now or past, oldest first.
+
+        A row that cannot be decrypted is parked on the way, so it never hides the ones behind.
+        """
+        now = self._store.now()
+        pending: list[Pending] = []
+        after = 0
+        while len(pending) < limit:
+            query = (
+                select(OutboxMessage)
+                .where(*self._waiting(), OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.id > after)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+            with self._store.session() as s:
+                rows = list(s.scalars(query))
+            if not rows:
+                break
+            unreadable = []
+            for row in rows:
+                after = row.id
+                payload = self._decrypt(row.payload)
+                if payload is None:
+                    unreadable.append(row.id)
                     continue
                 pending.append(
                     Pending(row.id, row.kind, row.idempotency_key, payload, row.attempts)
                 )
+                if len(pending) == limit:
+                    break
+            for message_id in unreadable:
+                log.error("outbox message %s cannot be decrypted; parked", message_id)
+                self.park(message_id, UNDECRYPTABLE, "payload cannot be decrypted with this key")
         return pending
 
     def backlog(self) -> int:
-        """How many messages still wait for delivery."""
+        """How many messages still wait for delivery (parked ones are counted by `parked()`)."""
         with self._store.session() as s:
-            query = select(func.count()).where(OutboxMessage.delivered_at.is_(None))
+            return int(s.scalar(select(func.count()).where(*self._waiting())) or 0)
+
+    def parked(self) -> int:
+        """How many undelivered messages are parked for a technician."""
+        query = select(func.count()).where(
+            OutboxMessage.delivered_at.is_(None), OutboxMessage.parked_at.is_not(None)
+        )
+        with self._store.session() as s:
             return int(s.scalar(query) or 0)
+
+    def parked_messages(self) -> list[Parked]:
+        """The parked messages, oldest first, without their payloads."""
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.parked_at.is_not(None))
+            .order_by(OutboxMessage.id)
+        )
+        with self._store.session() as s:
+            return [
+                Parked(
+                    row.id,
+                    row.kind,
+                    row.idempotency_key,
+                    row.created_at,
+                    row.parked_at,
+                    row.park_reason,
+                    row.last_error,
+                    row.attempts,
+                )
+                for row in s.scalars(query)
+                if row.parked_at is not None
+            ]
+
+    # ---- outcomes ----------------------------------------------------------------------------
 
     def mark_delivered(self, message_id: int) -> None:
         """Delivered: purge the payload, keep the row as a receipt."""
-        with self._store.sessions.begin() as s:
+        with self._store.writing("outbox delivery") as s:
             row = s.get(OutboxMessage, message_id)
             if row is not None:
                 row.delivered_at = self._store.now()
                 row.payload = None
                 row.last_error = ""
+                row.parked_at = None
+                row.park_reason = ""
 
     def mark_failed(self, message_id: int, error: str, *, permanent: bool = False) -> None:
-        """Schedule the next attempt with exponential back-off (or park it for a technician)."""
-        with self._store.sessions.begin() as s:
+        """Schedule the next attempt with exponential back-off, or park it if `permanent`."""
+        if permanent:
+            self.park(message_id, REJECTED, error)
+            return
+        with self._store.writing("outbox failure") as s:
             row = s.get(OutboxMessage, message_id)
             if row is None:
                 return
             row.attempts += 1
             row.last_error = error[:500]
-            delay = (
-                self._max_backoff_s if permanent else min(2.0**row.attempts, self._max_backoff_s)
-            )
+            delay = min(2.0**row.attempts, self._max_backoff_s)
             row.next_attempt_at = self._store.now() + timedelta(seconds=delay)
+
+    def park(self, message_id: int, reason: str, error: str) -> None:
+        """Stop retrying a message until a technician releases it."""
+        with self._store.writing("outbox parking") as s:
+            row = s.get(OutboxMessage, message_id)
+            if row is not None and row.delivered_at is None:
+                self._park_row(row, reason, error, self._store.now())
+
+    @staticmethod
+    def _park_row(row: OutboxMessage, reason: str, error: str, now: datetime) -> None:
+        if reason != UNDECRYPTABLE:
+            row.attempts += 1
+        row.parked_at = now
+        row.park_reason = reason
+        row.last_error = error[:500]
+
+    def retry_parked(self, message_id: int | None = None) -> int:
+        """Release one parked message (or all) for delivery now; returns how many."""
+        query = (
+            update(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.parked_at.is_not(None))
+            .values(parked_at=None, park_reason="", next_attempt_at=self._store.now())
+        )
+        if message_id is not None:
+            query = query.where(OutboxMessage.id == message_id)
+        with self._store.writing("outbox release") as s:
+            released = int(cast(CursorResult[Any], s.execute(query)).rowcount or 0)
+        if released:
+            log.info("%d parked outbox message(s) released for delivery", released)
+        return released
 
     def deliver_due(self, senders: dict[str, Sender]) -> int:
         """Try every due message once; returns how many were delivered."""
@@ -144,15 +367,29 @@ class Outbox:
         for message in self.due():
             sender = senders.get(message.kind)
             if sender is None:
-                self.mark_failed(message.id, f"no sender for kind {message.kind!r}", permanent=True)
+                log.error(
+                    "outbox message %s: no sender for kind %r; parked", message.id, message.kind
+                )
+                self.park(message.id, NO_SENDER, f"no sender for kind {message.kind!r}")
                 continue
             try:
                 sender(message.kind, message.payload, message.idempotency_key)
             except PermanentDeliveryError as exc:
-                log.error("outbox message %s rejected: %s", message.id, exc)
-                self.mark_failed(message.id, str(exc), permanent=True)
+                log.error(
+                    "outbox message %s (%s) rejected: %s; parked", message.id, message.kind, exc
+                )
+                self.park(message.id, REJECTED, str(exc))
             except TransientDeliveryError as exc:
                 self.mark_failed(message.id, str(exc))
+            except Exception as exc:
+                # A sender bug must not block the messages behind; its text may quote the
+                # payload, so only the type is kept.
+                log.error(
+                    "outbox message %s: sender failed (%s); retried later",
+                    message.id,
+                    type(exc).__name__,
+                )
+                self.mark_failed(message.id, f"sender failed: {type(exc).__name__}")
             else:
                 self.mark_delivered(message.id)
                 delivered += 1
@@ -180,6 +417,8 @@ class OutboxWorker:
         while not self._stop.is_set():
             try:
                 self._outbox.deliver_due(self._senders)
+            except StoreWriteError as exc:  # locked or full: the next round tries again
+                log.warning("outbox delivery round stopped: %s", exc)
             except Exception:  # the store itself failed; keep the thread, try again later
                 log.exception("outbox delivery round failed")
             self._stop.wait(self._interval_s)

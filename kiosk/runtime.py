@@ -18,13 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.catalogue_cache import CatalogueCache
 from kiosk.central import CentralClient
 from kiosk.clock import SystemClock
 from kiosk.config import PROJECT_ROOT, KioskConfig
 from kiosk.core import KioskCore, Services
 from kiosk.delivery import central_sender
-from kiosk.device_manager import DeviceManager, ManagedPrinter, build_specs
+from kiosk.device_manager import (
+    DeviceManager,
+    ManagedDocumentPrinter,
+    ManagedPrinter,
+    ManagedSmartCard,
+    build_specs,
+)
 from kiosk.events import Tick
+from kiosk.offline import OfflineCatalogue
 from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
 from kiosk.simulation import SimulatedHall
 from kiosk.store import open_store
@@ -84,11 +92,17 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
             central_url = server.base_url
             log.info("reference central service on %s", central_url)
 
-        hall = SimulatedHall(config, receipts_dir=_var_path("var/receipts"))
+        hall = SimulatedHall(
+            config,
+            receipts_dir=_var_path(config.simulation.receipts_dir),
+            printed_dir=_var_path(config.simulation.printed_dir),
+            central_url=central_url,
+        )
         closers.append(hall.stop)
-        enabled = config.devices.enabled()
         with _starting("device simulators"):
-            urls = hall.start_for(enabled)
+            urls = hall.start_for(config.devices.enabled())
+        # a simulator that cannot run here (no pcscd) leaves its device absent, not broken
+        enabled = {name: cfg for name, cfg in config.devices.enabled().items() if name in urls}
 
         with _starting("local store"):
             store = open_store(_sqlite_url(config.store.url), clock.now)
@@ -104,8 +118,11 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
         services = Services(
             central=central,
             printer=ManagedPrinter(manager),
+            documents=ManagedDocumentPrinter(manager) if "document_printer" in enabled else None,
             journal=store,
             outbox=outbox,
+            catalogue_cache=OfflineCatalogue(CatalogueCache(store)),
+            smartcard=_smartcard(config, manager, enabled),
         )
         core = KioskCore(config, services, clock)
         closers.append(core.stop)
@@ -123,21 +140,43 @@ def build_runtime(config: KioskConfig) -> Iterator[Runtime]:
                 close()
 
 
+def _smartcard(config: KioskConfig, manager: DeviceManager, enabled: dict[str, Any]) -> Any:
+    """The social security card reader, with the PSAM that opens the holder file.
+
+    Only the simulated hall has one yet: the software PSAM its virtual cards were made with. A
+    hall's hardware PSAM (a SAM slot of the reader) is not supported, so there the card is not
+    offered as a way to identify.
+    """
+    cfg = config.devices.enabled().get("smartcard")
+    if "smartcard" not in enabled or cfg is None or not cfg.url.startswith("sim://"):
+        return None
+    from drivers.smartcard import SoftPsam
+    from drivers.smartcard.sim_cards import SIM_PSAM_MASTER_KEY
+
+    return ManagedSmartCard(manager, SoftPsam(SIM_PSAM_MASTER_KEY))
+
+
 def _announce_first_frame(_t: float) -> None:
     # bench/startup.py waits for this line on stdout
     print("FIRST-FRAME", flush=True)
 
 
 def run_headless(core: KioskCore, stop: threading.Event) -> None:
-    """The machine's loop without a screen: pump events, tick once a second."""
+    """The machine's loop without a screen: pump as soon as events arrive, tick once a second."""
+    wake = threading.Event()
+    core.set_waker(wake.set)
     next_tick = 0.0
-    while not stop.is_set():
-        now = time.monotonic()
-        if now >= next_tick:
-            core.post(Tick())
-            next_tick = now + 1.0
-        core.pump()
-        stop.wait(0.02)
+    try:
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= next_tick:
+                core.post(Tick())
+                next_tick = now + 1.0
+            wake.clear()
+            core.pump()
+            wake.wait(max(0.0, min(0.25, next_tick - time.monotonic())))
+    finally:
+        core.set_waker(None)
 
 
 def run_kiosk(

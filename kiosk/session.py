@@ -19,6 +19,8 @@ class Identity:
     person_ref: str | None = None
     # Which card was read: resident, hk_mo_tw_residence, foreign_permanent_2017 or _2023.
     card_type: str = "resident"
+    valid_until: date | None = None  # None: 长期 (no expiry), or not known (e-ID)
+    method: str = "id_card"  # id_card, eid, social_security_card
 
     def __repr__(self) -> str:
         return "Identity(<redacted>)"
@@ -41,9 +43,20 @@ class Session:
     category: str | None = None
     item_code: str | None = None
     item: Any = None
+    came_browsing: bool = False
+    # The guide action to run once the resident has identified (print, lookup, ticket).
+    after_identify: str | None = None
     certificate: Any = None
-    receipt_png: str | None = None
+    document: Any = None  # an A4 certificate and its PDF, kept for the preview and retries
+    print_origin: str = "guide"  # guide, preview, lookup: where a failed print returns to
+    progress: str = ""  # the A4 job's last step: sending, printing, printed
+    lookup_entry: str = ""  # digits typed on the pad
+    lookup_started_on_entry: bool = False
+    lookup_result: Any = None
+    ticket: Any = None
+    case_no: str | None = None  # a receipt or certificate number the journey produced
     rating: int | None = None
+    reasons: list[str] = field(default_factory=list)
     notice: str | None = None
     prefs: Preferences = field(default_factory=Preferences)
     pending: dict[str, int] = field(default_factory=dict)
@@ -55,11 +68,21 @@ class Session:
         """Forget everything about this resident and start a fresh, anonymous session."""
         self.identity = None
         self.item = None
+        self.came_browsing = False
+        self.after_identify = None
         self.certificate = None
-        self.receipt_png = None
+        self.document = None
+        self.print_origin = "guide"
+        self.progress = ""
+        self.lookup_entry = ""
+        self.lookup_started_on_entry = False
+        self.lookup_result = None
+        self.ticket = None
+        self.case_no = None
         self.category = None
         self.item_code = None
         self.rating = None
+        self.reasons = []
         self.notice = None
         self.pending.clear()
         self.prefs = Preferences(defaults.large_text, defaults.language)

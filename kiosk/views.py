@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.availability import Function
+from kiosk.availability import IDENTIFY_FUNCTIONS, Function
 from kiosk.config import KioskConfig
 from kiosk.events import Intent
+from kiosk.flows.rating import DEFAULT_REASONS
 from kiosk.i18n import N_, translator
-from kiosk.privacy import mask_name
+from kiosk.ids import StateId
+from kiosk.privacy import mask_id_number, mask_name
 from kiosk.session import Session
 
 RATING_LEVELS = (
@@ -28,11 +30,60 @@ NOTICES = {
     "card_read_failed": N_("The card could not be read. Please take it off and place it again."),
     "identity_not_found": N_("We could not verify your identity. Please go to a service window."),
     "service_unavailable": N_("The service is busy right now. Please try again shortly."),
+    "service_unreachable": N_(
+        "The service cannot be reached right now, so this cannot be done here at the moment. "
+        "Guides and queue tickets still work."
+    ),
     "service_rejected": N_("The service could not accept this request. Please ask at a window."),
     "service_error": N_("Something went wrong. Please try again or ask at a window."),
     "printer_paper_out": N_("The printer is out of paper. Please ask staff for help."),
     "printer_unavailable": N_("The printer is not available. Please try again or ask staff."),
+    "printer_job_failed": N_("The page could not be printed. Please try again or ask staff."),
+    "printer_out_of_service": N_("The printer is out of service, so printing is not possible now."),
+    "identify_out_of_service": N_(
+        "Identity checks are not possible at this kiosk right now. Please go to a service window."
+    ),
     "internal_error": N_("Something went wrong. Please try again or ask at a window."),
+    "card_expired_resident": N_(
+        "This ID card has expired. Please renew it at the police station's ID card window; "
+        "with the receipt of a renewal you can be served at a staffed window."
+    ),
+    "card_expired_hk_mo_tw_residence": N_(
+        "This residence permit has expired. Please renew it at the public security exit-entry "
+        "office, or show your Mainland Travel Permit at a staffed window."
+    ),
+    "card_expired_foreign_permanent_2017": N_(
+        "This permanent residence card has expired. Please renew it at the exit-entry "
+        "administration, or show your passport at a staffed window."
+    ),
+    "card_expired_foreign_permanent_2023": N_(
+        "This permanent residence card has expired. Please renew it at the exit-entry "
+        "administration, or show your passport at a staffed window."
+    ),
+    "eid_invalid": N_("This electronic ID code was not accepted. Please refresh it in the app."),
+    "eid_expired": N_("This electronic ID code has expired. Please refresh it in the app."),
+    "code_not_recognised": N_("This code is not one the kiosk can use here."),
+    "receipt_no_incomplete": N_("A receipt number has 16 digits. Please check and complete it."),
+    "case_not_found": N_("No application has this receipt number. Please check the number."),
+    "appointment_not_found": N_("This appointment was not found. Please ask at the front desk."),
+    "appointment_not_today": N_("This appointment is not for today. Please come on its date."),
+    "already_checked_in": N_("You have already checked in for this appointment."),
+    "social_security_card_unreadable": N_(
+        "The social security card could not be read. Please take it out and insert it again."
+    ),
+    "social_security_card_expired": N_(
+        "This social security card has expired. Please use your ID card, or renew the card at "
+        "the social security window."
+    ),
+    "rating_not_saved": N_("Your rating could not be saved. Please try again, or skip."),
+}
+
+# How the number on each card is called (certificates use the same labels).
+NUMBER_LABELS = {
+    "resident": N_("Citizen ID number"),
+    "hk_mo_tw_residence": N_("Residence permit number"),
+    "foreign_permanent_2017": N_("Permanent residence ID number"),
+    "foreign_permanent_2023": N_("Permanent residence ID number"),
 }
 
 GUIDE_SECTIONS = (
@@ -57,14 +108,24 @@ class Option:
     sublabel: str = ""
     primary: bool = False
     enabled: bool = True  # False: shown greyed, with the reason in the view's notice or hint
+    selected: bool = False  # a chosen reason, shown ticked
 
 
 @dataclass(frozen=True)
 class Section:
-    """A heading with its lines of text (a guide field)."""
+    """A heading with its lines of text (a guide field, a case's history, a ticket)."""
 
     heading: str
     lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A page of records: column headings and rows of text."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +147,10 @@ class ViewModel:
     large_text: bool = False
     language: str = "zh_CN"
     status_line: str = ""
+    entry: str | None = None  # the digit pad's display, when the screen has a pad
+    qr: str = ""  # a QR code to show (the guide on a phone)
+    qr_caption: str = ""
+    table: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -98,10 +163,31 @@ class ViewContext:
     config: KioskConfig
     seconds_left: float | None = None
     available: frozenset[Function] = frozenset(Function)
+    central_up: bool = True
+    action: Any = None  # `kiosk.flows.items.ItemAction` of the current item
 
 
 def _name(obj: Any, language: str) -> str:
     return (getattr(obj, "name_en", "") or obj.name) if language == "en" else obj.name
+
+
+def _in_language(obj: Any, field: str, english: bool) -> str:
+    """`obj.<field>_en` in English mode when the data has it, else the Chinese `obj.<field>`."""
+    chinese = str(getattr(obj, field, "") or "")
+    if english:
+        return str(getattr(obj, f"{field}_en", "") or "") or chinese
+    return chinese
+
+
+def _material_line(i: int, entry: Any) -> str:
+    copies = getattr(entry, "copies", None)
+    note = getattr(entry, "note", "")
+    text = f"{i}. {entry.name}"
+    if copies:
+        text += f" ×{copies}"
+    if note:
+        text += f" ({note})"
+    return text
 
 
 def _as_lines(value: Any) -> tuple[str, ...]:
@@ -109,27 +195,17 @@ def _as_lines(value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return (value,)
-    lines = []
-    for i, entry in enumerate(value, 1):
-        if isinstance(entry, str):
-            lines.append(f"{i}. {entry}")
-        else:  # a material: name, copies, note
-            copies = getattr(entry, "copies", None)
-            note = getattr(entry, "note", "")
-            text = f"{i}. {entry.name}"
-            if copies:
-                text += f" ×{copies}"
-            if note:
-                text += f" ({note})"
-            lines.append(text)
-    return tuple(lines)
+    return tuple(
+        f"{i}. {entry}" if isinstance(entry, str) else _material_line(i, entry)
+        for i, entry in enumerate(value, 1)
+    )
 
 
 def build_view(ctx: ViewContext) -> ViewModel:
     """The view model for the current state."""
     lang = ctx.session.prefs.language
     _ = translator(lang)
-    builder = _BUILDERS.get(ctx.state, _busy_view)
+    builder = _BUILDERS.get(StateId(ctx.state), _busy_view)
     view: dict[str, Any] = builder(ctx, _)
     actions = [
         *view.pop("actions", ()),
@@ -144,11 +220,11 @@ def build_view(ctx: ViewContext) -> ViewModel:
     countdown_action = None
     if seconds is not None:
         countdown = _("Returning to the start in {n} s").format(n=seconds)
-        if ctx.state != "thanks":
+        if ctx.state != StateId.THANKS:
             countdown_action = Option(Intent.MORE_TIME, _("More time"), primary=True)
     notice = ctx.session.notice
     return ViewModel(
-        state=ctx.state,
+        state=str(ctx.state),
         notice=_(NOTICES.get(notice, NOTICES["internal_error"])) if notice else "",
         actions=tuple(actions),
         seconds_left=seconds,
@@ -161,47 +237,97 @@ def build_view(ctx: ViewContext) -> ViewModel:
     )
 
 
+def _notice(_: Any, key: str) -> str:
+    return str(_(NOTICES.get(key, NOTICES["internal_error"])))
+
+
 def _back_home(_: Any) -> list[Option]:
     return [Option(Intent.BACK, _("Back")), Option(Intent.HOME, _("Home"))]
 
 
 def _attract(ctx: ViewContext, _: Any) -> dict[str, Any]:
-    can_identify = Function.IDENTIFY_BY_ID_CARD in ctx.available
-    view = {
+    can_identify = bool(IDENTIFY_FUNCTIONS & ctx.available)
+    options = (
+        Option(
+            Intent.START,
+            _("Start with my ID"),
+            sublabel=_("ID card, electronic ID or social security card"),
+            primary=True,
+            enabled=can_identify,
+        ),
+        Option(
+            Intent.BROWSE,
+            _("Guides and services"),
+            sublabel=_("No card needed: guides, queue tickets, progress"),
+            enabled=ctx.catalogue is not None,
+        ),
+    )
+    card = Function.IDENTIFY_BY_ID_CARD in ctx.available
+    scan = Function.SCAN_QR in ctx.available
+    hint = ""
+    if card and scan:
+        hint = _("Place your ID card on the reader, or scan your electronic ID or appointment code")
+    elif card:
+        hint = _("Place your ID card on the reader")
+    elif scan:
+        hint = _("Scan your electronic ID or appointment code")
+    if not can_identify:
+        hint = _(
+            "Identity checks are out of service at this kiosk. Guides and queue tickets still "
+            "work; for anything else please go to a service window."
+        )
+    return {
         "title": _("Self-service"),
         "subtitle": ctx.config.site_name,
-        "hint": _("Place your ID card on the reader, or touch Start"),
-        "options": (Option(Intent.START, _("Start"), primary=True, enabled=can_identify),),
+        "hint": hint,
+        "options": options,
     }
-    if not can_identify:
-        view["hint"] = _(
-            "The ID card reader is out of service. Please go to a service window; "
-            "staff have been told."
-        )
-    return view
 
 
-def _await_card(ctx: ViewContext, _: Any) -> dict[str, Any]:
+def _await_identity(ctx: ViewContext, _: Any) -> dict[str, Any]:
+    ways = []
+    if Function.IDENTIFY_BY_ID_CARD in ctx.available:
+        ways.append(_("Lay your ID card flat on the reader below the screen"))
+    if Function.IDENTIFY_BY_EID in ctx.available:
+        ways.append(_("Or show the electronic ID code from your government app to the scanner"))
+    if Function.IDENTIFY_BY_SOCIAL_SECURITY_CARD in ctx.available:
+        ways.append(_("Or insert your social security card"))
     return {
-        "title": _("Please place your ID card on the reader"),
-        "hint": _("Lay the card flat on the reader below the screen and keep it still"),
+        "title": _("Please show your ID"),
+        "hint": _("Keep the card still until the screen changes"),
+        "sections": (Section(_("Ways to identify"), tuple(ways)),) if ways else (),
         "actions": _back_home(_),
     }
 
 
 def _busy_view(ctx: ViewContext, _: Any) -> dict[str, Any]:
     titles = {
-        "identifying": _("Checking your identity…"),
-        "printing": _("Printing, please wait…"),
+        StateId.VERIFYING: _("Checking your identity…"),
+        StateId.PRINTING: _("Printing, please wait…"),
+        StateId.PREPARING: _("Preparing your certificate…"),
+        StateId.LOOKING_UP: _("Looking it up…"),
+        StateId.TICKETING: _("Getting your ticket…"),
     }
-    return {"title": titles.get(ctx.state, _("Please wait…")), "busy": True}
+    view = {"title": titles.get(StateId(ctx.state), _("Please wait…")), "busy": True}
+    steps = {
+        "sending": _("Sending the page to the printer…"),
+        "printing": _("The printer is printing your page…"),
+        "printed": _("Printed."),
+    }
+    if ctx.state == StateId.PRINTING and ctx.session.progress in steps:
+        view["subtitle"] = steps[ctx.session.progress]
+    return view
 
 
 def _greeting(ctx: ViewContext, _: Any) -> str:
     identity = ctx.session.identity
     if identity is None:
         return ""
-    return _("Hello, {name}").format(name=mask_name(identity.name))
+    greeting = _("Hello, {name}").format(name=mask_name(identity.name))
+    if identity.id_number:
+        label = _(NUMBER_LABELS.get(identity.card_type, NUMBER_LABELS["resident"]))
+        greeting += f"  ·  {label} {mask_id_number(identity.id_number)}"
+    return greeting
 
 
 def _categories(ctx: ViewContext, _: Any) -> dict[str, Any]:
@@ -220,10 +346,20 @@ def _categories(ctx: ViewContext, _: Any) -> dict[str, Any]:
     return {
         "title": _("Choose a category"),
         "subtitle": _greeting(ctx, _),
+        "hint": "" if ctx.central_up else _notice(_, "service_unreachable"),
         "busy": ctx.catalogue is None,
         "options": options,
         "actions": _back_home(_),
     }
+
+
+_BADGES = {
+    "print": N_("Print here"),
+    "guide": N_("Guide"),
+    "lookup": N_("Look up"),
+    "submit": N_("Guide · apply at a window"),
+    "ticket": N_("Queue ticket"),
+}
 
 
 def _items(ctx: ViewContext, _: Any) -> dict[str, Any]:
@@ -235,13 +371,14 @@ def _items(ctx: ViewContext, _: Any) -> dict[str, Any]:
     )
     if category is None:
         return {"title": _("Choose a service"), "busy": True, "actions": _back_home(_)}
-    badge = {
-        "print": _("Print here"),
-        "guide": _("Guide"),
-        "lookup": _("Look up"),
-        "submit": _("Apply"),
-        "ticket": _("Queue ticket"),
-    }
+
+    def department(item: Any) -> str:
+        return (
+            (getattr(item, "department_en", "") or item.department)
+            if lang == "en"
+            else (item.department)
+        )
+
     return {
         "title": _name(category, lang),
         "subtitle": _("Choose a service"),
@@ -250,7 +387,7 @@ def _items(ctx: ViewContext, _: Any) -> dict[str, Any]:
                 Intent.PICK_ITEM,
                 _name(item, lang),
                 arg=item.code,
-                sublabel=f"{badge.get(item.flow, '')} · {item.department}",
+                sublabel=f"{_(_BADGES.get(item.flow, ''))} · {department(item)}",
             )
             for item in category.items
         ),
@@ -258,36 +395,208 @@ def _items(ctx: ViewContext, _: Any) -> dict[str, Any]:
     }
 
 
+_ACTION_LABELS = {
+    "print_receipt": N_("Print the certificate"),
+    "print_a4": N_("Print the certificate (A4)"),
+    "lookup": N_("Look up"),
+    "ticket": N_("Take a queue ticket"),
+    "checklist": N_("Print the checklist of documents"),
+}
+
+
+def _guide_fields(item: Any, lang: str) -> Any:
+    """The guide in the resident's language: English where the catalogue has it."""
+    if lang == "en" and getattr(item, "guide_en", None) is not None:
+        return item.guide_en
+    return getattr(item, "guide", item)
+
+
 def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
     item = ctx.session.item
     if item is None:
-        return {"title": _("Loading the guide…"), "busy": True, "actions": _back_home(_)}
+        hint = "" if ctx.central_up else _notice(_, "service_unreachable")
+        return {
+            "title": _("Loading the guide…"),
+            "busy": True,
+            "hint": hint,
+            "actions": _back_home(_),
+        }
     lang = ctx.session.prefs.language
-    sections = tuple(
+    fields = _guide_fields(item, lang)
+    sections = [
         Section(_(heading), lines)
         for key, heading in GUIDE_SECTIONS
-        if (lines := _as_lines(getattr(item, key, None)))
-    )
+        if (lines := _as_lines(getattr(fields, key, None)))
+    ]
+    sample = getattr(item, "sample_form", None)
+    if sample is not None:
+        en = lang == "en"
+        sections.append(
+            Section(
+                _in_language(sample, "title", en),
+                tuple(
+                    f"{_in_language(f, 'label', en)}: {_in_language(f, 'value', en)}"
+                    for f in sample.fields
+                ),
+            )
+        )
+    action = ctx.action
     options: tuple[Option, ...] = ()
     hint = ""
-    if item.flow == "print" and Function.PRINT_RECEIPT not in ctx.available:
-        options = (Option(Intent.PRINT, _("Print the certificate"), enabled=False),)
-        hint = _("The printer is out of service, so printing is not possible right now.")
-    elif item.flow == "print":
-        options = (Option(Intent.PRINT, _("Print the certificate"), primary=True),)
-    else:
-        hint = _("This service is not yet available at this kiosk; please go to a service window.")
+    if item.flow == "submit":
+        hint = _("Applications for this service are made at a service window for now.")
+    if action is not None and action.kind in _ACTION_LABELS:
+        label = _(_ACTION_LABELS[action.kind])
+        sublabel = _("You will be asked for your ID") if action.needs_identity else ""
+        options = (
+            Option(Intent.ACT, label, sublabel=sublabel, primary=True, enabled=action.enabled),
+        )
+        if not action.enabled and action.reason:
+            hint = _notice(_, action.reason)
+    actions = _back_home(_)
+    if action is None or action.kind in ("checklist", "none") or not action.enabled:
+        actions = [Option(Intent.DONE, _("Done")), *actions]
+    department = getattr(item, "department_en", "") if lang == "en" else ""
+    guide_url = getattr(item, "guide_url", None) or ""
     return {
         "title": _name(item, lang),
-        "subtitle": getattr(item, "department", ""),
+        "subtitle": department or getattr(item, "department", ""),
         "hint": hint,
-        "sections": sections,
+        "sections": tuple(sections),
         "options": options,
+        "actions": actions,
+        "qr": guide_url,
+        "qr_caption": _("Scan to read this guide on your phone") if guide_url else "",
+    }
+
+
+def _preview(ctx: ViewContext, _: Any) -> dict[str, Any]:
+    document = ctx.session.document
+    if document is None:
+        return _busy_view(ctx, _)
+    certificate = document.certificate
+    number_label = _("Certificate no.")
+    lines = (
+        f"{number_label} {certificate.certificate_no}",
+        *(f"{line.label}: {line.value}" for line in certificate.lines),
+        f"{certificate.issuer}",
+    )
+    can_print = Function.PRINT_DOCUMENT in ctx.available
+    return {
+        "title": _("Check the page before printing"),
+        "subtitle": certificate.title,
+        "sections": (Section(certificate.title, lines),),
+        "qr": certificate.verify_url,
+        "qr_caption": _("Verification code {code}").format(code=certificate.verify_code),
+        "hint": "" if can_print else _notice(_, "printer_out_of_service"),
+        "options": (Option(Intent.PRINT, _("Print on A4"), primary=True, enabled=can_print),),
         "actions": _back_home(_),
     }
 
 
-def _rating(ctx: ViewContext, _: Any) -> dict[str, Any]:
+_DIGIT_PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0")
+
+
+def _lookup_entry(ctx: ViewContext, _: Any) -> dict[str, Any]:
+    entry = ctx.session.lookup_entry
+    shown = " ".join(entry[i : i + 4] for i in range(0, len(entry), 4))
+    options = [
+        Option(Intent.DIGIT, _("Clear") if key == "clear" else key, arg=key) for key in _DIGIT_PAD
+    ]
+    options.append(
+        Option(
+            Intent.SUBMIT_ENTRY,
+            _("Look up"),
+            primary=True,
+            enabled=len(entry) == 16,
+        )
+    )
+    actions = _back_home(_)
+    if ctx.session.identity is not None or IDENTIFY_FUNCTIONS & ctx.available:
+        actions = [Option(Intent.LOOKUP_BY_IDENTITY, _("My applications (with ID)")), *actions]
+    return {
+        "title": _("Enter the receipt number"),
+        "subtitle": _("16 digits, on the receipt you were given when you applied"),
+        "hint": _("Or scan the QR code on the receipt"),
+        "entry": shown,
+        "options": tuple(options),
+        "actions": actions,
+    }
+
+
+def _case_section(case: Any, en: bool, _: Any) -> Section:
+    label = case.status_label_en if en and case.status_label_en else case.status_label
+    receipt_label, service_label, status_label = _("Receipt no."), _("Service"), _("Status")
+    item_name = case.item_name_en if en and case.item_name_en else case.item_name
+    lines = [
+        f"{receipt_label} {case.receipt_no}",
+        f"{service_label}: {item_name}",
+        f"{status_label}: {label}",
+    ]
+    for step in case.history:
+        step_label = step.status_label_en if en and step.status_label_en else step.status_label
+        note = (getattr(step, "note_en", "") if en else "") or step.note
+        lines.append(f"{step.at:%Y-%m-%d %H:%M}  {step_label}  {note}".rstrip())
+    return Section(label, tuple(lines))
+
+
+def _lookup_result(ctx: ViewContext, _: Any) -> dict[str, Any]:
+    result = ctx.session.lookup_result
+    en = ctx.session.prefs.language == "en"
+    can_print = Function.PRINT_RECEIPT in ctx.available
+    options = [
+        Option(Intent.PRINT, _("Print"), enabled=can_print),
+        Option(Intent.DONE, _("Done"), primary=True),
+    ]
+    view: dict[str, Any] = {"actions": _back_home(_)}
+    if result.page is not None:
+        page = result.page
+        view["title"] = page.title_en if en and page.title_en else page.title
+        view["table"] = Table(
+            columns=tuple((c.label_en if en and c.label_en else c.label) for c in page.columns),
+            rows=tuple(tuple(row) for row in page.rows),
+            caption=_("Page {page} of {pages}, {total} records").format(
+                page=page.page, pages=page.pages, total=page.total
+            ),
+        )
+        if page.pages > 1:
+            options = [
+                Option(Intent.PAGE, _("Previous page"), arg="previous", enabled=page.page > 1),
+                Option(Intent.PAGE, _("Next page"), arg="next", enabled=page.page < page.pages),
+                *options,
+            ]
+    else:
+        view["title"] = _("Application progress")
+        view["sections"] = tuple(_case_section(case, en, _) for case in result.cases)
+        if not result.cases:
+            view["hint"] = _("No applications were found for you.")
+    view["options"] = tuple(options)
+    return view
+
+
+def _ticket(ctx: ViewContext, _: Any) -> dict[str, Any]:
+    ticket = ctx.session.ticket
+    en = ctx.session.prefs.language == "en"
+    queue = (getattr(ticket, "queue_name_en", "") if en else "") or ticket.queue_name
+    return {
+        "title": ticket.ticket_no,
+        "subtitle": queue,
+        "sections": (
+            Section(
+                _("Your number"),
+                (
+                    _("{n} people ahead of you").format(n=ticket.people_ahead),
+                    _("About {m} minutes to wait").format(m=ticket.estimated_wait_min),
+                    _("Please watch the calling screen and listen for your number."),
+                ),
+            ),
+        ),
+        "options": (Option(Intent.DONE, _("Done"), primary=True),),
+        "actions": (Option(Intent.HOME, _("Home")),),
+    }
+
+
+def _rate(ctx: ViewContext, _: Any) -> dict[str, Any]:
     certificate = ctx.session.certificate
     subtitle = ""
     if certificate is not None:
@@ -302,20 +611,51 @@ def _rating(ctx: ViewContext, _: Any) -> dict[str, Any]:
     }
 
 
+def _reasons(ctx: ViewContext, _: Any) -> dict[str, Any]:
+    en = ctx.session.prefs.language == "en"
+    chosen = set(ctx.session.reasons)
+    return {
+        "title": _("What went wrong?"),
+        "subtitle": _("Choose any that apply; it helps us improve"),
+        "options": tuple(
+            Option(
+                Intent.TOGGLE_REASON,
+                ("✓ " if code in chosen else "") + (label_en if en else label),
+                arg=code,
+                selected=code in chosen,
+            )
+            for code, label, label_en in DEFAULT_REASONS
+        ),
+        "actions": (
+            Option(Intent.SUBMIT_RATING, _("Send"), primary=True),
+            Option(Intent.BACK, _("Back")),
+            Option(Intent.SKIP, _("Skip")),
+        ),
+    }
+
+
 def _thanks(ctx: ViewContext, _: Any) -> dict[str, Any]:
+    subtitle = _("Please take your ID card and your receipt")
+    if ctx.session.identity is None or ctx.session.identity.method != "id_card":
+        subtitle = _("Please take your receipt")
     return {
         "title": _("Thank you"),
-        "subtitle": _("Please take your ID card and your receipt"),
+        "subtitle": subtitle,
         "options": (Option(Intent.BACK, _("Finish"), primary=True),),
     }
 
 
 _BUILDERS = {
-    "attract": _attract,
-    "await_card": _await_card,
-    "categories": _categories,
-    "items": _items,
-    "guide": _guide,
-    "rating": _rating,
-    "thanks": _thanks,
+    StateId.ATTRACT: _attract,
+    StateId.AWAIT_IDENTITY: _await_identity,
+    StateId.CATEGORIES: _categories,
+    StateId.ITEMS: _items,
+    StateId.GUIDE: _guide,
+    StateId.PREVIEW: _preview,
+    StateId.LOOKUP_ENTRY: _lookup_entry,
+    StateId.LOOKUP_RESULT: _lookup_result,
+    StateId.TICKET: _ticket,
+    StateId.RATE: _rate,
+    StateId.REASONS: _reasons,
+    StateId.THANKS: _thanks,
 }

@@ -13,6 +13,7 @@ packages=(
   cups cups-client printer-driver-cups-pdf  # A4 printing (tests use a private cupsd)
   postgresql             # the central service is tested on PostgreSQL too
   libusb-1.0-0           # USB receipt printers (pyusb)
+  poppler-utils          # pdftotext/pdftoppm: tests read and render certificate PDFs
 )
 missing=()
 for p in "${packages[@]}"; do

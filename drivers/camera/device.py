@@ -32,8 +32,8 @@ from drivers.camera.capture import (
 from drivers.camera.errors import CameraTimeoutError, CameraUnavailableError
 from drivers.camera.qr import CodeTracker, FrameDecoder, decode_qr
 from drivers.camera.sources import source_opener
-from drivers.qr.errors import PayloadError
-from drivers.qr.payload import ScannedCode, scanned_code
+from drivers.qr.charset import guess_text
+from drivers.qr.payload import DEFAULT_MAX_BYTES, ScannedCode
 from drivers.state import DeviceState, DeviceStatus
 
 log = logging.getLogger("drivers.camera")
@@ -233,11 +233,14 @@ class CameraDevice:
     def _decode(self, frame: Frame) -> None:
         codes = self._decoder(frame.image)
         for raw in self._tracker.update(codes, frame.t):
-            try:
-                code = scanned_code(raw, symbology="QRCODE", source=self.name)
-            except PayloadError as exc:  # untrusted input: a refused payload is not a scan
-                log.debug("%s: QR payload refused (%s)", self.name, exc.reason)
+            if not raw or len(raw) > DEFAULT_MAX_BYTES:
+                log.debug("%s: QR payload of %d bytes ignored", self.name, len(raw))
                 continue
+            # What the code holds, line breaks and all: each flow admits the formats it takes
+            # (drivers.qr.admission), so a multi-line code is no longer lost here.
+            code = ScannedCode(
+                text=guess_text(raw).text, symbology="QRCODE", source=self.name, raw=bytes(raw)
+            )
             with self._events_ready:
                 self._events.append(code)
                 self._events_ready.notify_all()

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 DEFAULT_OPTIONS: Mapping[str, str] = {"media": "A4", "sides": "one-sided"}
 MAX_COPIES = 99
 POLL_INTERVAL = 0.25
+FIRST_POLL = 0.02
 # CUPS queue names: printable, no space, slash, '#' or backslash, at most 127 bytes.
 _QUEUE_NAME = re.compile(r"[^\s/#\\\x00-\x1f\x7f]{1,127}")
 _OPTION_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
@@ -93,6 +94,7 @@ class DocumentPrinterDevice:
         url: str = "",
         max_bytes: int = DEFAULT_MAX_BYTES,
         poll_interval: float = POLL_INTERVAL,
+        first_poll: float = FIRST_POLL,
         client: CupsClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -102,6 +104,7 @@ class DocumentPrinterDevice:
         self.url = url or f"cups://{queue}"
         self.max_bytes = max_bytes
         self.poll_interval = poll_interval
+        self.first_poll = min(first_poll, poll_interval)
         self._client = client or CupsClient(server)
         self._clock = clock
         self._sleep = sleep
@@ -197,6 +200,9 @@ class DocumentPrinterDevice:
         deadline = self._clock() + timeout
         last: JobOutcome | None = None
         unreachable = ""  # why CUPS cannot be asked now; logged once, and its return once
+        # Look again soon at first (a one-page job on a fast printer is done in tens of ms),
+        # then back off to `poll_interval` for the pages that take seconds.
+        pause = self.first_poll
         while True:
             try:
                 last = self.job(job_id)
@@ -215,7 +221,8 @@ class DocumentPrinterDevice:
                     raise self._failed(last)
             if self._clock() >= deadline:
                 return self._at_deadline(job_id, timeout, last, unreachable, cancel_on_timeout)
-            self._sleep(min(self.poll_interval, max(0.0, deadline - self._clock())))
+            self._sleep(min(pause, max(0.0, deadline - self._clock())))
+            pause = min(pause * 2, self.poll_interval)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -103,7 +103,7 @@ class IdCardDevice:
         timeout_s: float | None = None,
         retries: int = 1,
         with_fingerprint: bool = False,
-        poll_interval_s: float = 0.2,
+        poll_interval_s: float = 0.05,
         read_attempts: int = 2,
         removal_misses: int = 2,
         max_silent_polls: int = 3,

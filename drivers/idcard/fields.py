@@ -1,4 +1,4 @@
-"""What every card layout shares: card types, fixed UCS-2 fields, codes, dates and masking.
+"""What every card layout shares: card types, fixed UCS-2 fields, codes, dates, a masked repr.
 
 A text block is 256 bytes of UCS-2 little-endian fixed-width fields padded with spaces. Which
 fields, in which order, depends on the card type, named by a one-character flag in bytes
@@ -17,6 +17,7 @@ from typing import Any
 
 from drivers.idcard.codec import TEXT_SIZE
 from drivers.idcard.errors import CardDataError, InvalidFieldError
+from rules.masking import mask_id_number, mask_name
 
 LONG_TERM = "长期"
 FLAG_OFFSET = 248
@@ -241,18 +242,6 @@ def check_bytes(field: str, value: object) -> bytes:
     return bytes(value)
 
 
-def mask_id(value: str) -> str:
-    """First 4 and last 4 characters of a card number; used in messages and repr."""
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
-
-
-def mask_name(value: str) -> str:
-    """The first character of a name."""
-    return value[:1] + "*" * max(len(value) - 1, 0) if len(value) > 1 else "*" * len(value)
-
-
 class MaskedRecord:
     """What every card record shares: normalised common fields, and a repr that masks.
 
@@ -271,7 +260,7 @@ class MaskedRecord:
         record: Any = self
         text = (
             f"{type(self).__name__}(card_type={record.card_type.value!r}, "
-            f"name={mask_name(record.name)!r}, id_number={mask_id(record.id_number)!r}, "
+            f"name={mask_name(record.name)!r}, id_number={mask_id_number(record.id_number)!r}, "
             f"photo_wlt=<{len(record.photo_wlt)} bytes>"
         )
         if record.fingerprint:

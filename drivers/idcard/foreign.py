@@ -69,7 +69,6 @@ from drivers.idcard.fields import (
     check_code,
     check_text,
     check_validity,
-    mask_id,
     parse_count,
     parse_valid_to,
     parse_yyyymmdd,
@@ -83,6 +82,7 @@ from drivers.idcard.numbers import (
     validate_foreign_2017_number,
     validate_foreign_2023_number,
 )
+from rules.masking import mask_id_number
 
 FOREIGN_2017_LAYOUT = Layout(
     CardType.FOREIGN_PERMANENT_2017,
@@ -166,7 +166,7 @@ class ForeignResident2017Record(MaskedRecord):
         object.__setattr__(self, "id_number", number)
         if number[7:13] != f"{self.birth_date:%y%m%d}":
             raise InvalidIdNumberError(
-                f"permanent residence number {mask_id(number)} holds a birth date "
+                f"permanent residence number {mask_id_number(number)} holds a birth date "
                 "different from the birth field"
             )
         check_validity(self.birth_date, self.valid_from, self.valid_to)

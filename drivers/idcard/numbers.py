@@ -10,21 +10,41 @@
 * Foreigner's permanent residence card, 2023: 18 digits, ``9``, a two-digit province code, the
   numeric nationality code (ISO 3166-1), birth date, sequence (odd for men), MOD 11-2 check.
 
-Every error is an `InvalidIdNumberError` (a `CardDataError`, a `ValueError`) whose message
-shows the number masked.
+The check characters and the number layouts are the shared ones of `rules.idnumbers`, the same
+the central service applies; this module adds what a card reader checks besides (province
+codes, the birth date and sex on the card). Every error is an `InvalidIdNumberError` (a
+`CardDataError`, a `ValueError`) whose message shows the number masked.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from drivers.idcard.errors import InvalidFieldError, InvalidIdNumberError
-from drivers.idcard.fields import mask_id, parse_yyyymmdd
+from drivers.idcard.fields import parse_yyyymmdd
+from rules.idnumbers import (
+    FOREIGN_PERMANENT_2017,
+    FOREIGN_PERMANENT_2023,
+    RESIDENT,
+    gb11643_check_char,
+    has_shape_of,
+    icao_check_digit,
+)
+from rules.masking import mask_id_number
 
-# GB 11643: weights of the first 17 digits, and the check character for (sum mod 11).
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARS = "10X98765432"
+__all__ = [
+    "PERMIT_REGIONS",
+    "PROVINCES",
+    "check_birth_and_sex",
+    "gb11643_check_char",
+    "icao_check_digit",
+    "previous_2017_number",
+    "validate_foreign_2017_number",
+    "validate_foreign_2023_number",
+    "validate_id_number",
+    "validate_permit_number",
+]
+
 # GB/T 2260 province-level codes, plus 81 82 83 used by residence permits for HK, Macau, Taiwan.
 PROVINCES = frozenset(
     {
@@ -34,34 +54,6 @@ PROVINCES = frozenset(
     }
 )  # fmt: skip
 PERMIT_REGIONS = {"81": "HK", "82": "MO", "83": "TW"}
-_ID_SHAPE = re.compile(r"\d{17}[\dX]")
-_FOREIGN_2017_SHAPE = re.compile(r"[A-Z]{3}\d{12}")
-_FOREIGN_2023_SHAPE = re.compile(r"9\d{16}[\dX]")
-_ICAO_WEIGHTS = (7, 3, 1)
-
-
-def gb11643_check_char(first17: str) -> str:
-    """The check character GB 11643 (ISO 7064 MOD 11-2) assigns to 17 leading digits."""
-    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
-        raise InvalidIdNumberError("the check digit is computed over exactly 17 digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
-
-
-def icao_check_digit(text: str) -> str:
-    """The ICAO Doc 9303 check digit (weights 7 3 1; A-Z count 10-35, ``<`` counts 0)."""
-    total = 0
-    for index, char in enumerate(text):
-        if char.isascii() and char.isdigit():
-            value = int(char)
-        elif "A" <= char <= "Z":
-            value = ord(char) - ord("A") + 10
-        elif char == "<":
-            value = 0
-        else:
-            raise InvalidIdNumberError("a check digit covers only digits, A-Z and <")
-        total += value * _ICAO_WEIGHTS[index % 3]
-    return str(total % 10)
 
 
 def _normalise(value: object) -> str:
@@ -84,10 +76,10 @@ def validate_id_number(value: str) -> str:
     Raises `InvalidIdNumberError` (a `ValueError`) naming the problem, with the number masked.
     """
     number = _normalise(value)
-    shown = mask_id(number)
+    shown = mask_id_number(number)
     if len(number) != 18:
         raise InvalidIdNumberError(f"ID number {shown} has {len(number)} characters, not 18")
-    if not _ID_SHAPE.fullmatch(number):
+    if not has_shape_of(RESIDENT, number):
         raise InvalidIdNumberError(f"ID number {shown}: 17 digits then a digit or X expected")
     if number[:2] not in PROVINCES:
         raise InvalidIdNumberError(f"ID number {shown}: {number[:2]} is not a province code")
@@ -109,7 +101,7 @@ def validate_permit_number(value: str) -> str:
     number = validate_id_number(value)
     if number[:2] not in PERMIT_REGIONS:
         raise InvalidIdNumberError(
-            f"ID number {mask_id(number)}: a residence permit number starts with 81, 82 or 83"
+            f"ID number {mask_id_number(number)}: a residence permit number starts with 81, 82 or 83"
         )
     return number
 
@@ -117,8 +109,8 @@ def validate_permit_number(value: str) -> str:
 def validate_foreign_2017_number(value: str) -> str:
     """A 15-character permanent residence number of the 2017 card."""
     number = _normalise(value)
-    shown = mask_id(number)
-    if not _FOREIGN_2017_SHAPE.fullmatch(number):
+    shown = mask_id_number(number)
+    if not has_shape_of(FOREIGN_PERMANENT_2017, number):
         raise InvalidIdNumberError(
             f"permanent residence number {shown}: three letters then 12 digits expected"
         )
@@ -142,8 +134,8 @@ def validate_foreign_2017_number(value: str) -> str:
 def validate_foreign_2023_number(value: str) -> str:
     """An 18-digit permanent residence number of the 2023 card (first digit 9)."""
     number = _normalise(value)
-    shown = mask_id(number)
-    if not _FOREIGN_2023_SHAPE.fullmatch(number):
+    shown = mask_id_number(number)
+    if not has_shape_of(FOREIGN_PERMANENT_2023, number):
         raise InvalidIdNumberError(
             f"permanent residence number {shown}: 9, 16 digits, then a digit or X expected"
         )
@@ -161,7 +153,7 @@ def check_birth_and_sex(number: str, birth: date, odd_for_men: bool | None) -> N
 
     `odd_for_men` is the sex of the record: True male, False female, None unknown/unstated.
     """
-    shown = mask_id(number)
+    shown = mask_id_number(number)
     if number[6:14] != f"{birth.year:04d}{birth.month:02d}{birth.day:02d}":
         raise InvalidIdNumberError(
             f"ID number {shown} holds a birth date different from the birth field"

@@ -1,8 +1,10 @@
 """A network receipt printer that speaks real ESC/POS over TCP, like port 9100 on the real thing.
 
 It decodes what it receives, answers DLE EOT status queries for its simulated state (paper full,
-low or out, cover open, offline), and keeps every completed job: a job ends at a cut, or when the
-connection closes with something printed. While the paper is out or the cover is open it prints
+low or out, cover open, offline), and keeps the last completed jobs (a job ends at a cut, or when
+the connection closes with something printed) and the last bytes received, counting all of them:
+it runs for days beside a kiosk whose driver connects for every job and every status poll, so
+nothing it keeps may grow with each connection. With `out_dir` every job is also saved to disk. While the paper is out or the cover is open it prints
 nothing, as a real printer would not. `run_out_after(low=N, out=M)` makes the roll reach its
 near-end after N more receipts and its end after M. Faults for tests: `set_mute()` stops status
 answers (the driver times out), `disconnect_after()` drops the connection mid-job with a TCP
@@ -20,7 +22,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +45,12 @@ from drivers.printer.status import PaperLevel, PrinterStatus, encode_status
 log = logging.getLogger(__name__)
 
 _POLL = 0.1  # how often blocking loops look at the stop flag
+# Status queries kept while no job is under way: a client polling on one connection for days
+# would otherwise pile them up. A job shows the queries made just before and during it.
+_IDLE_STATUS_KEPT = 16
+# What a kept connection costs besides its bytes (its _Stream and bytearray objects), charged
+# against the `received` budget so that thousands of 12-byte status polls are not all kept.
+_STREAM_COST = 256
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,20 @@ class PrintedJob:
         return png_bytes(self.image())
 
 
+@dataclass
+class _Stream:
+    """The bytes one connection sent, kept for `received` until the budget needs the room."""
+
+    data: bytearray = field(default_factory=bytearray)
+    open: bool = True
+    settled: int = 0  # bytes at the front that belong to finished jobs: may be dropped
+
+
 class PrinterSimulator:
     """An ESC/POS printer on a TCP port; see the module docstring."""
+
+    JOBS_KEPT = 64  # completed jobs kept in `jobs`; `job_count` counts them all
+    RECEIVED_KEPT = 64 * 1024  # bytes kept in `received`; `received_bytes` counts them all
 
     def __init__(
         self,
@@ -76,17 +96,24 @@ class PrinterSimulator:
         *,
         out_dir: str | Path | None = None,
         chinese_default: bool = False,
+        jobs_kept: int = JOBS_KEPT,
+        received_kept: int = RECEIVED_KEPT,
     ) -> None:
+        if jobs_kept < 1 or received_kept < 0:
+            raise ValueError("keep at least one job and a byte budget that is not negative")
         self.host = host
         self._requested_port = port
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.chinese_default = chinese_default
         self._state = PrinterStatus(paper=PaperLevel(paper))
         self._cond = threading.Condition()
-        self._jobs: list[PrintedJob] = []
-        self._numbered = 0
-        self._cursor = 0  # receipts already handed out by wait_for_receipt
-        self._received = bytearray()
+        self._jobs: deque[PrintedJob] = deque(maxlen=jobs_kept)
+        self._numbered = 0  # jobs completed, kept or not
+        self._handed = 0  # number of the last job handed out by wait_for_job
+        self._streams: list[_Stream] = []  # oldest connection first
+        self._received_kept = received_kept
+        self._received_size = 0  # bytes held in _streams, plus _STREAM_COST for each
+        self._received_total = 0
         self._discarded_items = 0
         self._connections = 0
         self._mute = False
@@ -95,7 +122,9 @@ class PrinterSimulator:
         self._out_after: int | None = None  # cuts left before the paper ends
         self._listener: socket.socket | None = None
         self._clients: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
+        self._accept_thread: threading.Thread | None = None
+        # One per open connection; a thread removes itself when its connection ends.
+        self._connection_threads: set[threading.Thread] = set()
         self._stopping = threading.Event()
         self.port = port
 
@@ -114,7 +143,10 @@ class PrinterSimulator:
         self._listener = listener
         self.port = listener.getsockname()[1]
         self._stopping.clear()
-        self._spawn(self._accept_loop, "printer-sim-accept")
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="printer-sim-accept", daemon=True
+        )
+        self._accept_thread.start()
         log.info("printer simulator listening on %s (paper %s)", self.url, self._state.paper.value)
         return self
 
@@ -126,12 +158,13 @@ class PrinterSimulator:
             self._listener = None
         with self._cond:
             clients = list(self._clients)
+            threads = [*self._connection_threads, self._accept_thread]
         for client in clients:
             _shutdown(client)
-        for thread in self._threads:
-            if thread is not threading.current_thread():
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=2)
-        self._threads.clear()
+        self._accept_thread = None
 
     def __enter__(self) -> PrinterSimulator:
         return self.start()
@@ -215,9 +248,15 @@ class PrinterSimulator:
 
     @property
     def jobs(self) -> list[PrintedJob]:
-        """Every completed job, oldest first."""
+        """The last completed jobs (up to `jobs_kept`), oldest first."""
         with self._cond:
             return list(self._jobs)
+
+    @property
+    def job_count(self) -> int:
+        """How many jobs were completed since the simulator was made, kept or not."""
+        with self._cond:
+            return self._numbered
 
     @property
     def receipts(self) -> list[Receipt]:
@@ -226,9 +265,26 @@ class PrinterSimulator:
 
     @property
     def received(self) -> bytes:
-        """Every byte received on every connection, in order."""
+        """The bytes received lately, connection after connection, each in order.
+
+        Up to `received_kept` bytes: the oldest finished connections are dropped whole (and the
+        finished jobs of a long open one), so what is kept starts at a command boundary.
+        """
         with self._cond:
-            return bytes(self._received)
+            return b"".join(stream.data for stream in self._streams)
+
+    @property
+    def received_bytes(self) -> int:
+        """How many bytes were received on all connections, kept or not."""
+        with self._cond:
+            return self._received_total
+
+    @property
+    def thread_count(self) -> int:
+        """Threads serving now: the accept loop, and one per open connection."""
+        with self._cond:
+            accepting = self._accept_thread is not None and self._accept_thread.is_alive()
+            return len(self._connection_threads) + int(accepting)
 
     @property
     def connections(self) -> int:
@@ -243,16 +299,21 @@ class PrinterSimulator:
             return self._discarded_items
 
     def wait_for_job(self, timeout: float = 5.0) -> PrintedJob:
-        """The next job not yet returned by a wait; TimeoutError if none arrives in time."""
+        """The next job not yet returned by a wait; TimeoutError if none arrives in time.
+
+        A waiter that fell more than `jobs_kept` jobs behind gets the oldest job still kept.
+        """
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._cursor >= len(self._jobs):
+            while self._numbered <= self._handed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"no print job arrived at {self.url} within {timeout:g} s")
                 self._cond.wait(remaining)
-            job = self._jobs[self._cursor]
-            self._cursor += 1
+            # Kept jobs are numbered without gaps, the newest last.
+            behind = self._numbered - self._handed
+            job = self._jobs[max(len(self._jobs) - behind, 0)]
+            self._handed = job.number
             return job
 
     def wait_for_receipt(self, timeout: float = 5.0) -> Receipt:
@@ -271,11 +332,6 @@ class PrinterSimulator:
 
     # -- serving -------------------------------------------------------------------------------
 
-    def _spawn(self, target: Callable[..., None], name: str, *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
             listener = self._listener
@@ -288,22 +344,68 @@ class PrinterSimulator:
             except OSError:
                 return  # the listener was closed by stop()
             client.settimeout(_POLL)
+            # Status answers are single bytes: send each at once, as a printer does, not after
+            # the peer's delayed ACK (Nagle).
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            stream = _Stream()
+            thread = threading.Thread(
+                target=self._serve,
+                args=(client, stream),
+                name=f"printer-sim-{peer[1]}",
+                daemon=True,
+            )
             with self._cond:
                 self._clients.add(client)
                 self._connections += 1
+                self._streams.append(stream)
+                self._received_size += _STREAM_COST
+                self._connection_threads.add(thread)
             log.debug("printer simulator: connection from %s:%s", *peer[:2])
-            self._spawn(self._serve, f"printer-sim-{peer[1]}", client)
+            thread.start()
 
-    def _serve(self, client: socket.socket) -> None:
-        connection = _Connection(self, client)
+    def _serve(self, client: socket.socket, stream: _Stream) -> None:
+        connection = _Connection(self, client, stream)
         try:
             connection.run()
         except Exception:  # a simulator thread must never die silently
             log.exception("printer simulator: connection failed")
         finally:
+            client.close()
             with self._cond:
                 self._clients.discard(client)
-            client.close()
+                # Finished: the thread and the connection's decoding state go; its bytes stay in
+                # `received` only while the budget has room.
+                self._connection_threads.discard(threading.current_thread())
+                stream.open = False
+                self._trim_received()
+
+    def _receive(self, stream: _Stream, chunk: bytes) -> None:
+        with self._cond:
+            stream.data += chunk
+            self._received_size += len(chunk)
+            self._received_total += len(chunk)
+            self._trim_received()
+
+    def _settle(self, stream: _Stream, offset: int, received: int) -> None:
+        """A connection's bytes before `offset` (of `received` so far) belong to no job to come."""
+        with self._cond:
+            kept_from = received - len(stream.data)  # the stream's front may be gone already
+            stream.settled = max(0, min(offset - kept_from, len(stream.data)))
+            self._trim_received()
+
+    def _trim_received(self) -> None:
+        # Called with the condition held. Oldest first: finished connections go whole, open ones
+        # give up their settled front; an open job's bytes stay until it ends.
+        for stream in list(self._streams):
+            if self._received_size <= self._received_kept:
+                return
+            if not stream.open:
+                self._streams.remove(stream)
+                self._received_size -= len(stream.data) + _STREAM_COST
+            elif stream.settled:
+                del stream.data[: stream.settled]
+                self._received_size -= stream.settled
+                stream.settled = 0
 
     def _answer(self, client: socket.socket, n: int) -> None:
         with self._cond:
@@ -359,13 +461,19 @@ class PrinterSimulator:
 
 
 class _Connection:
-    """One client: decode as bytes arrive, answer status at once, cut jobs at cuts."""
+    """One client: decode as bytes arrive, answer status at once, cut jobs at cuts.
 
-    def __init__(self, sim: PrinterSimulator, client: socket.socket) -> None:
+    Only the bytes of the job under way are held: `raw` starts at stream offset `base`.
+    """
+
+    def __init__(self, sim: PrinterSimulator, client: socket.socket, stream: _Stream) -> None:
         self.sim = sim
         self.client = client
+        self.stream = stream
         self.decoder = EscPosStreamDecoder(strict=False, chinese_default=sim.chinese_default)
         self.raw = bytearray()
+        self.base = 0  # stream offset of raw[0]
+        self.received = 0  # bytes received on this connection
         self.job_start = 0  # stream offset where the current job began
         self.events: list[Event] = []
         with sim._cond:
@@ -381,8 +489,8 @@ class _Connection:
                 break
             if not chunk:
                 break
-            if self.limit is not None and len(self.raw) + len(chunk) > self.limit:
-                chunk = chunk[: max(0, self.limit - len(self.raw))]
+            if self.limit is not None and self.received + len(chunk) > self.limit:
+                chunk = chunk[: max(0, self.limit - self.received)]
                 self._take(chunk)
                 _reset(self.client)
                 log.info("printer simulator: dropped the connection after %d bytes", self.limit)
@@ -391,12 +499,12 @@ class _Connection:
         for event in self.decoder.finish():
             self._handle(event)
         if any(not isinstance(e, StatusRequest) for e in self.events):
-            self._complete(len(self.raw), complete=False)
+            self._complete(self.received, complete=False)
 
     def _take(self, chunk: bytes) -> None:
         self.raw += chunk
-        with self.sim._cond:
-            self.sim._received += chunk
+        self.received += len(chunk)
+        self.sim._receive(self.stream, chunk)
         for event in self.decoder.feed(chunk):
             self._handle(event)
 
@@ -406,6 +514,12 @@ class _Connection:
             with contextlib.suppress(OSError):
                 self.sim._answer(self.client, event.n)
             self.events.append(event)  # kept so a job shows the queries made during it
+            if len(self.events) > _IDLE_STATUS_KEPT and all(
+                isinstance(e, StatusRequest) for e in self.events
+            ):
+                # Polling, no job under way: the oldest query will belong to no job.
+                dropped = self.events.pop(0)
+                self._settle_before(dropped.end)
             return
         if not self.sim._accept_item():
             return
@@ -414,10 +528,18 @@ class _Connection:
             self._complete(event.end, complete=True)
 
     def _complete(self, end: int, *, complete: bool) -> None:
-        raw = bytes(self.raw[self.job_start : end])
+        raw = bytes(self.raw[self.job_start - self.base : end - self.base])
         self.sim._finish_job(raw, self.events, self.decoder.take_problems(), complete)
-        self.job_start = end
         self.events = []
+        self._settle_before(end)
+
+    def _settle_before(self, offset: int) -> None:
+        """Bytes before stream `offset` belong to no job to come: drop them here, and let the
+        simulator drop them from `received` when it needs the room."""
+        self.job_start = offset
+        del self.raw[: offset - self.base]
+        self.base = offset
+        self.sim._settle(self.stream, offset, self.received)
 
 
 def _shutdown(sock: socket.socket) -> None:

@@ -9,8 +9,12 @@
     codes = decode_frame(frame)          # a camera frame (numpy BGR): list[DecodedCode]
     codes = decode_image(photo)          # a still image: every pipeline stage
 
-Every payload is untrusted and passes `validate_payload` (size, UTF-8 or GB18030, no control
-characters) before it becomes a `ScannedCode` or `DecodedCode`. The image decoders are
+    verdict = admit(code.text, ["appointment", "text"])   # drivers.qr.admission
+
+Scanner lines pass `validate_payload` (size, UTF-8 or GB18030, no control characters) before
+they become a `ScannedCode`. Codes in images come back as they are (`DecodedCode`: every code,
+its text by ECI or charset detection, no policy); whether a flow takes one is decided by
+`drivers.qr.admission.admit` with the formats that flow accepts. The image decoders are
 imported on first use, so a kiosk with only a serial scanner never loads OpenCV.
 The pty simulator lives in `drivers.qr.simulator` (not imported here).
 """

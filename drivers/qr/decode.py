@@ -3,15 +3,21 @@
     from drivers.qr.decode import decode_image, decode_file
 
     codes = decode_image(frame)          # numpy BGR, BGRA or grayscale, any dtype
-    texts = [c.text for c in codes]      # validated by drivers.qr.payload
+    texts = [c.text for c in codes]      # every code found, as it is: no policy here
 
-The pipeline runs its stages in order and stops at the first that yields a valid code, so an
-easy image costs one decoder call. Each stage is a preprocessing step and a decoder; each one
+This layer says what each code holds; whether a flow accepts it is `drivers.qr.admission`'s
+business. It returns every code the first successful stage found, each with its text (ECI
+designators honoured, else the charset its bytes show: UTF-8, GB18030, Shift_JIS, ISO-8859-1,
+see `drivers.qr.charset`), its bytes, corners, and which decoder and stage found it. CR, LF,
+control characters and long payloads all come through.
+
+The pipeline runs its stages in order and stops at the first that finds a code, so an easy
+image costs one decoder call. Each stage is a preprocessing step and a decoder; each one
 earned its place by decoding images of ``bench/qr_corpus.py`` that the stages before it missed
 (``bench/qr_decode.py`` measures it; the figures are in its docstring). Payload bytes come
-straight from the decoders (zbar in binary mode, zxing-cpp's raw bytes) and go through
-`validate_payload`, so GBK-encoded codes read right, where zbar on its own would guess
-Shift-JIS.
+straight from the decoders (zxing-cpp's transmitted bytes with their ECI designators, zbar in
+binary mode), never from a decoder's own charset guess: zbar alone turns GBK into Shift_JIS
+mojibake, zxing-cpp alone reads GBK without an ECI as ISO-8859-1.
 
 Odd inputs never crash it: empty or tiny arrays give no codes, any dtype is converted, huge
 images are downscaled to `DEFAULT_MAX_SIDE` first; only something that is not an image at
@@ -35,8 +41,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from drivers.qr.errors import ImageError, PayloadError
-from drivers.qr.payload import DEFAULT_MAX_BYTES, ScannedCode, validate_payload
+from drivers.qr.charset import BINARY, UTF8, Segment, decode_segments, split_eci
+from drivers.qr.errors import ImageError
+from drivers.qr.payload import ScannedCode
 
 log = logging.getLogger("drivers.qr.decode")
 
@@ -55,30 +62,50 @@ Point = tuple[int, int]
 
 @dataclass(frozen=True)
 class DecodedCode:
-    """A QR code found in an image: validated text, raw bytes, and where it was.
+    """A QR code found in an image: what it holds, how it was read, and where it was.
 
-    `points` are the symbol's corners in the input image's pixel coordinates; `decoder` and
-    `stage` say which decoder and pipeline stage found it (for benchmarks and diagnostics).
+    `text` is the payload as text (ECI honoured, else the charset the bytes show; see
+    `drivers.qr.charset`), with nothing removed or refused: CR, LF, control characters and
+    long texts come through as they are. `raw` is the payload's bytes (ECI designators taken
+    out); for a binary payload (`is_binary`) `text` is ISO-8859-1, one character a byte.
+    `charset` names the codec used and `eci` the first ECI designator (None when none, or
+    when zbar found the code: it does not report them). `points` are the symbol's corners in
+    the input image's pixel coordinates; `decoder` and `stage` say what found it.
     """
 
     text: str
     raw: bytes
+    charset: str = UTF8
+    eci: int | None = None
     points: tuple[Point, ...] = ()
     symbology: str = SYMBOLOGY
     decoder: str = ""
     stage: str = ""
 
+    @property
+    def is_binary(self) -> bool:
+        return self.charset == BINARY
+
     def as_scanned(self, source: str) -> ScannedCode:
-        """The same code as a `ScannedCode`, the record every QR input posts."""
+        """The same code as a `ScannedCode`, the record every QR input posts (text unchecked)."""
         return ScannedCode(text=self.text, symbology=self.symbology, source=source, raw=self.raw)
 
 
 @dataclass(frozen=True)
 class RawHit:
-    """What a decoder returns before validation: payload bytes and corner points."""
+    """What a decoder returns: payload bytes split at ECI designators, and corner points."""
 
-    raw: bytes
+    segments: tuple[Segment, ...]
     points: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def raw(self) -> bytes:
+        return b"".join(data for _, data in self.segments)
+
+    @classmethod
+    def plain(cls, raw: bytes, points: tuple[tuple[float, float], ...] = ()) -> RawHit:
+        """A hit from a decoder that reports no ECI."""
+        return cls(((None, raw),), points)
 
 
 @dataclass
@@ -86,7 +113,6 @@ class DecodeReport:
     """The outcome of one pipeline run, with what a benchmark or a technician wants to see."""
 
     codes: list[DecodedCode] = field(default_factory=list)
-    rejected: list[PayloadError] = field(default_factory=list)
     stage: str = ""  # the stage that found the codes, or "" when none did
     stages_tried: int = 0
     ms: float = 0.0
@@ -150,7 +176,7 @@ def zbar_decode(gray: np.ndarray) -> list[RawHit]:
                 )
                 for i in range(count)
             )
-            hits.append(RawHit(data, points))
+            hits.append(RawHit.plain(data, points))
             symbol = zb.zbar_symbol_next(symbol)
         return hits
     finally:
@@ -163,18 +189,24 @@ def _zxing_reader(binarizer_name: str) -> Decoder:
         import zxingcpp
 
         binarizer = getattr(zxingcpp.Binarizer, binarizer_name)
+        # HexECI: the transmitted bytes with their ECI designators, so the charset a symbol
+        # declares is honoured; the text itself is made by drivers.qr.charset.
         found = zxingcpp.read_barcodes(
             gray,
             formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
             binarizer=binarizer,
+            text_mode=zxingcpp.TextMode.HexECI,
         )
         hits = []
         for barcode in found:
             pos = barcode.position
             corners = (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
-            hits.append(
-                RawHit(bytes(barcode.bytes), tuple((float(p.x), float(p.y)) for p in corners))
-            )
+            points = tuple((float(p.x), float(p.y)) for p in corners)
+            try:
+                segments = split_eci(bytes.fromhex(barcode.text))
+            except ValueError:
+                segments = [(None, bytes(barcode.bytes))]
+            hits.append(RawHit(tuple(segments), points))
         return hits
 
     decode.__name__ = f"zxing_{binarizer_name}"
@@ -184,6 +216,7 @@ def _zxing_reader(binarizer_name: str) -> Decoder:
 
 zxing_decode = _zxing_reader("LocalAverage")
 zxing_fixed_decode = _zxing_reader("FixedThreshold")
+zxing_histogram_decode = _zxing_reader("GlobalHistogram")
 
 
 def _opencv_reader(detector: Callable[[], Any]) -> Decoder:
@@ -195,8 +228,8 @@ def _opencv_reader(detector: Callable[[], Any]) -> Decoder:
         if not text:
             return []
         corners = () if points is None else tuple(map(tuple, points.reshape(-1, 2).tolist()))
-        # The binding hands back text, not bytes: re-encode it for validation.
-        return [RawHit(text.encode("utf-8"), corners)]
+        # The binding hands back text, not bytes: UTF-8 is how it made that text.
+        return [RawHit.plain(text.encode("utf-8"), corners)]
 
     return decode
 
@@ -209,6 +242,7 @@ DECODERS: dict[str, Decoder] = {
     "zbar": zbar_decode,
     "zxing": zxing_decode,
     "zxing_fixed": zxing_fixed_decode,
+    "zxing_histogram": zxing_histogram_decode,
     # Candidates measured by bench/qr_decode.py, in no default stage (see DEFAULT_STAGES).
     "opencv": opencv_decode,
     "opencv_aruco": opencv_aruco_decode,
@@ -260,7 +294,12 @@ def _invert(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.bitwise_not(gray), 1.0
 
 
+# A stage with this transform decodes the input at full resolution, and runs only when the
+# input was bigger than `max_side` (a small code in a 12-megapixel photo shrinks away).
+FULL_RESOLUTION = "full"
+
 TRANSFORMS: dict[str, Transform] = {
+    FULL_RESOLUTION: _identity,
     "gray": _identity,
     "up2": _upscale(2.0),
     "up3": _upscale(3.0),
@@ -291,12 +330,15 @@ class Stage:
 
 
 # Chosen greedily on a 300-image tuning corpus (seed 1) and checked on the benchmark's own
-# (seed 20240518): each stage decoded at least three tuning images that every stage before it
-# missed. zxing-cpp leads because it read more than zbar (260 vs 203 of 300) in an eighth of
-# the time; zbar alone added nothing after it, zbar on a halved image did (scratched codes).
+# (seed 20240518): each stage decoded images that every stage before it missed. zxing-cpp
+# leads because it read more than zbar in an eighth of the time; zbar alone added nothing
+# after it, zbar on a halved image did (scratched codes). The full-resolution stage reads the
+# small codes of 12-megapixel photos that the downscaled working copy loses (11 of 12 in the
+# corpus's "tinybig" category, against 5 without it); it runs only for such big images.
 # OpenCV's QRCodeDetector and QRCodeDetectorAruco added no image at ~20 ms a call: left out.
 DEFAULT_STAGES: tuple[Stage, ...] = (
     Stage("gray", "zxing"),
+    Stage(FULL_RESOLUTION, "zxing"),  # a small code in a big photo
     Stage("up2", "zxing_fixed", max_side=600),  # small codes, a few px per module
     Stage("adaptive", "zxing_fixed"),  # blur, faded print, uneven light
     Stage("halve", "zbar"),  # scratches and noise finer than a module
@@ -360,7 +402,7 @@ def _working_copy(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
 
 
 class QrDecoder:
-    """Runs `stages` in order on an image until one yields a valid QR payload.
+    """Runs `stages` in order on an image until one finds QR codes; returns all it found.
 
     Stateless apart from its settings, so one instance may serve several threads.
     """
@@ -370,21 +412,19 @@ class QrDecoder:
         stages: Sequence[Stage] = DEFAULT_STAGES,
         *,
         max_side: int = DEFAULT_MAX_SIDE,
-        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         for stage in stages:
             if stage.transform not in TRANSFORMS or stage.decoder not in DECODERS:
                 raise ValueError(f"unknown pipeline stage {stage.name}")
         self.stages = tuple(stages)
         self.max_side = max_side
-        self.max_bytes = max_bytes
 
     def decode(self, image: Any) -> list[DecodedCode]:
-        """The valid QR codes in `image` (possibly none); see `report` for the details."""
+        """Every QR code the first successful stage found in `image` (possibly none)."""
         return self.report(image).codes
 
     def report(self, image: Any) -> DecodeReport:
-        """Decode `image` and say which stage found what, what was refused, and how long it took."""
+        """Decode `image` and say which stage found what and how long it took."""
         start = time.perf_counter()
         result = DecodeReport()
         gray = to_gray(image)
@@ -399,18 +439,20 @@ class QrDecoder:
         for stage in self.stages:
             if stage.max_side is not None and max(working.shape) > stage.max_side:
                 continue
-            if stage.transform not in derived:  # two stages may share one preprocessed image
-                derived[stage.transform] = TRANSFORMS[stage.transform](working)
-            image, scale = derived[stage.transform]
+            if stage.transform == FULL_RESOLUTION:
+                if work_scale == 1.0:
+                    continue  # the working copy is the full image: nothing new to see
+                image, scale = gray, 1.0 / work_scale
+            else:
+                if stage.transform not in derived:  # stages may share a preprocessed image
+                    derived[stage.transform] = TRANSFORMS[stage.transform](working)
+                image, scale = derived[stage.transform]
             result.stages_tried += 1
             hits = self._call(stage, image)
-            if not hits:
-                continue
-            self._accept(hits, stage, work_scale * scale, result)
-            # A stage that read codes ends the run, even if their payloads were refused:
-            # later stages would only read the same refused payload again.
-            result.stage = stage.name if result.codes else ""
-            return
+            if hits:
+                self._accept(hits, stage, work_scale * scale, result)
+                result.stage = stage.name
+                return
 
     @staticmethod
     def _call(stage: Stage, image: np.ndarray) -> list[RawHit]:
@@ -421,22 +463,25 @@ class QrDecoder:
             log.warning("QR decoder stage %s failed", stage.name, exc_info=True)
             return []
 
-    def _accept(self, hits: list[RawHit], stage: Stage, scale: float, result: DecodeReport) -> None:
-        seen = {code.raw for code in result.codes}
+    @staticmethod
+    def _accept(hits: list[RawHit], stage: Stage, scale: float, result: DecodeReport) -> None:
+        seen: set[bytes] = set()
         for hit in hits:
-            if hit.raw in seen:
+            raw = hit.raw
+            if raw in seen:  # one symbol reported twice (e.g. found again at another scale)
                 continue
-            seen.add(hit.raw)
-            try:
-                text = validate_payload(hit.raw, max_bytes=self.max_bytes)
-            except PayloadError as exc:
-                log.debug("QR payload refused (%s): %s", exc.reason, exc)
-                result.rejected.append(exc)
-                continue
+            seen.add(raw)
+            payload = decode_segments(list(hit.segments))
             points = tuple((round(x / scale), round(y / scale)) for x, y in hit.points)
             result.codes.append(
                 DecodedCode(
-                    text=text, raw=hit.raw, points=points, decoder=stage.decoder, stage=stage.name
+                    text=payload.text,
+                    raw=raw,
+                    charset=payload.charset,
+                    eci=payload.eci,
+                    points=points,
+                    decoder=stage.decoder,
+                    stage=stage.name,
                 )
             )
 

@@ -196,6 +196,11 @@ def _record(number: int, value: bytes) -> bytes:
     return encode_tlv(number, value)
 
 
+# The master key the simulated cards' keys are diversified from; the simulated hall's software
+# PSAM holds the same one. A test key, never a real card's.
+SIM_PSAM_MASTER_KEY = bytes(range(16))
+
+
 class SocialSecurityCardSim(VirtualCard):
     """A social security card (2.x/3.x layout) with EF05 public and EF06 behind external auth.
 
@@ -211,7 +216,7 @@ class SocialSecurityCardSim(VirtualCard):
     def __init__(
         self,
         *,
-        master_key: bytes = bytes(range(16)),
+        master_key: bytes = SIM_PSAM_MASTER_KEY,
         region_code: str = "330300",
         serial: bytes = bytes.fromhex("99110145FFFFFFFF"),
         card_type: str = "3",

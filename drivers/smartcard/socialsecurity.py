@@ -45,6 +45,7 @@ from drivers.smartcard.errors import (
     UnsupportedCardError,
 )
 from drivers.smartcard.tlv import parse_tlvs
+from rules.masking import mask_document_number, mask_id_number, mask_name
 
 SSSE_DF_NAME = b"sx1.sh." + "社会保障".encode("gbk")
 EF05_SFI = 0x05  # 发卡机构数据 (issuer data, public)
@@ -86,14 +87,6 @@ EF06_SIZES = {1: 18, 2: 30, 3: 20, 4: 1, 5: 1, 6: 3, 7: 4}
 SEXES = {"0": "未知", "1": "男", "2": "女", "9": "未说明"}  # GB/T 2261.1
 
 
-def _mask(text: str, keep_start: int, keep_end: int) -> str:
-    if len(text) <= keep_start + keep_end:
-        return "*" * len(text)
-    return (
-        text[:keep_start] + "*" * (len(text) - keep_start - keep_end) + text[len(text) - keep_end :]
-    )
-
-
 @dataclass(frozen=True, repr=False)
 class SocialSecurityCardInfo:
     """EF05, the issuer data every terminal may read."""
@@ -133,7 +126,7 @@ class SocialSecurityCardInfo:
     def __repr__(self) -> str:
         return (
             f"SocialSecurityCardInfo(region={self.region_code}, spec={self.spec_version!r},"
-            f" card_number={_mask(self.card_number, 1, 2)!r})"
+            f" card_number={mask_document_number(self.card_number)!r})"
         )
 
 
@@ -169,8 +162,8 @@ class SocialSecurityHolder:
 
     def __repr__(self) -> str:
         return (
-            f"SocialSecurityHolder(name={_mask(self.name, 1, 0)!r},"
-            f" social_security_number={_mask(self.social_security_number, 4, 4)!r})"
+            f"SocialSecurityHolder(name={mask_name(self.name)!r},"
+            f" social_security_number={mask_id_number(self.social_security_number)!r})"
         )
 
 

@@ -18,6 +18,9 @@ class Rating:
     item_code: str | None
     level: int
     rated_at: datetime
+    reasons: tuple[str, ...] = ()
+    case_no: str | None = None
+    flow: str | None = None
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -26,7 +29,24 @@ class Rating:
             "level": self.level,
             "level_name": LEVELS[self.level],
             "rated_at": self.rated_at.isoformat(),
+            "reasons": list(self.reasons),
+            "case_no": self.case_no,
+            "flow": self.flow,
         }
+
+
+# Lower two levels ask why (the national 好差评 reasons; the service's list wins when reachable).
+REASONS_FOR = frozenset({1, 2})
+DEFAULT_REASONS = (
+    ("guide_unclear", "办事指南不准确、不清晰", "The guide was unclear or wrong"),
+    ("too_many_trips", "多次跑动", "I had to come more than once"),
+    ("long_wait", "等候时间长", "The wait was too long"),
+    ("hard_to_use", "系统操作复杂", "The kiosk was hard to use"),
+    ("overdue", "办理超时", "It took longer than promised"),
+    ("needless_materials", "要求提供不必要材料", "Unnecessary documents were asked for"),
+    ("attitude", "服务态度差", "Poor service attitude"),
+    ("other", "其他", "Other"),
+)
 
 
 def queue_rating(outbox: Any, rating: Rating) -> None:

@@ -42,3 +42,28 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # Parked: never retried automatically (rejected, no sender, undecryptable); a technician
+    # looks at `park_reason` and `last_error` and may release it.
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    park_reason: Mapped[str] = mapped_column(String(32), default="")
+
+
+class StoreMeta(Base):
+    """Small facts about the store itself, such as the fingerprint of the outbox key."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class CachedDocument(Base):
+    """The last good copy of public catalogue JSON (`GET /catalogue`, `GET /items/{code}`)."""
+
+    __tablename__ = "catalogue_cache"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # catalogue | item
+    code: Mapped[str] = mapped_column(String(128), primary_key=True)  # "" for the catalogue
+    etag: Mapped[str] = mapped_column(String(256))
+    body: Mapped[str] = mapped_column(Text)  # JSON text
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -20,6 +20,18 @@ GUIDE_KEYS = {
     "location",
 }
 HAN = re.compile(r"[\u4e00-\u9fff]")
+SUMMARY_KEYS = {
+    "code",
+    "name",
+    "name_en",
+    "flow",
+    "identity",
+    "department",
+    "department_en",
+    "prints",
+    "lookup",
+    "queue",
+}
 
 
 def _codes(http: httpx.Client) -> list[str]:
@@ -48,9 +60,12 @@ def test_catalogue_has_enough_items_and_categories(http: httpx.Client) -> None:
     for category in body["categories"]:
         assert HAN.search(category["name"]) and category["name_en"] and category["icon"]
         for item in category["items"]:
-            assert set(item) == {"code", "name", "name_en", "flow", "identity", "department"}
+            assert set(item) == SUMMARY_KEYS
             assert HAN.search(item["name"]) and HAN.search(item["department"])
-            assert item["name_en"].isascii()
+            assert item["name_en"].isascii() and item["department_en"].isascii()
+            assert item["prints"] in {"none", "receipt", "a4"}
+            assert (item["lookup"] is not None) == (item["flow"] == "lookup")
+            assert (item["queue"] is not None) == (item["flow"] == "ticket")
 
 
 def test_every_item_has_a_complete_guide(http: httpx.Client) -> None:
@@ -60,6 +75,16 @@ def test_every_item_has_a_complete_guide(http: httpx.Client) -> None:
         item = response.json()
         guide = item["guide"]
         assert set(guide) == GUIDE_KEYS, code
+        assert set(item["guide_en"]) == GUIDE_KEYS, code
+        assert all(item["guide_en"][key] for key in GUIDE_KEYS), code
+        assert item["guide_en"]["phone"] == guide["phone"], code
+        assert set(item) >= SUMMARY_KEYS | {
+            "category",
+            "guide",
+            "guide_en",
+            "sample_form",
+            "certificate_title",
+        }
         for key in GUIDE_KEYS:
             assert guide[key], f"{code}: {key} is empty"
         assert all(entry.strip() for entry in guide["conditions"] + guide["steps"])
@@ -137,3 +162,46 @@ def test_unknown_route_and_method_use_error_shape(http: httpx.Client) -> None:
 def test_chinese_is_sent_as_utf8(http: httpx.Client) -> None:
     raw = http.get("/items/huji.household-cert").content
     assert "户籍证明".encode() in raw
+
+
+def test_item_detail_in_english_and_what_it_prints(http: httpx.Client) -> None:
+    item = http.get("/items/huji.household-cert").json()
+    assert item["prints"] == "a4"
+    assert item["department_en"] == "Dongcheng Branch of Beijing Municipal Public Security Bureau"
+    guide_en = item["guide_en"]
+    assert guide_en["time_limit"] == "On the spot" and guide_en["fees"] == "Free of charge"
+    assert guide_en["legal_basis"][1] == (
+        "Law of the People's Republic of China on Resident Identity Cards"
+    )
+    assert "(《中华人民共和国户口登记条例》)" in guide_en["legal_basis"][0]
+    assert item["sample_form"] is None and item["queue"] is None and item["lookup"] is None
+    assert http.get("/items/shebao.insured-cert").json()["prints"] == "receipt"
+
+
+def test_lookup_and_ticket_items_carry_their_kind_and_queue(http: httpx.Client) -> None:
+    progress = http.get("/items/zonghe.case-progress").json()
+    assert (progress["flow"], progress["lookup"], progress["identity"]) == (
+        "lookup",
+        "cases",
+        "none",
+    )
+    assert progress["category"] == "zonghe"
+    assert http.get("/items/bdc.certificate-check").json()["lookup"] == "certificate"
+    passport = http.get("/items/crj.passport").json()
+    assert passport["queue"]["code"] in "ABCDEFGH" and passport["queue"]["name_en"]
+    catalogue = http.get("/catalogue").json()
+    general = next(c for c in catalogue["categories"] if c["code"] == "zonghe")
+    assert general["name_en"] == "General services"
+    summary = general["items"][0]
+    assert (summary["lookup"], summary["prints"]) == ("cases", "receipt")
+
+
+def test_sample_form_is_served_with_guide_items(http: httpx.Client) -> None:
+    form = http.get("/items/mz.dibao").json()["sample_form"]
+    assert form["title"] == "最低生活保障申请书（示范文本）"
+    assert form["title_en"] == "Application for Minimum Living Allowance (sample)"
+    first = form["fields"][0]
+    assert set(first) == {"label", "label_en", "value", "value_en"}
+    assert (first["value"], first["value_en"]) == ("王五（示例）", "Wang Wu (sample)")
+    with_forms = [code for code in _codes(http) if http.get(f"/items/{code}").json()["sample_form"]]
+    assert len(with_forms) >= 6

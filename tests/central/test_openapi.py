@@ -15,6 +15,21 @@ ENDPOINTS = {
     ("post", "/api/v1/certificates"),
     ("get", "/api/v1/certificates/{certificate_no}/verification"),
     ("post", "/api/v1/ratings"),
+    ("get", "/api/v1/ratings/reasons"),
+    ("post", "/api/v1/identity/eid"),
+    ("get", "/api/v1/cases/{receipt_no}"),
+    ("get", "/api/v1/cases"),
+    ("get", "/api/v1/records/{item_code}"),
+    ("post", "/api/v1/tickets"),
+    ("post", "/api/v1/appointments/check-in"),
+    ("get", "/api/v1/certificates/{certificate_no}/pdf"),
+    ("get", "/guides/{item_code}"),
+}
+# Development stand-ins: only in a service created with dev_endpoints=True (the reference one).
+DEV_ENDPOINTS = {
+    ("post", "/api/v1/dev/eid/mint"),
+    ("post", "/api/v1/dev/appointments"),
+    ("post", "/api/v1/dev/queues/{code}/call"),
 }
 
 
@@ -28,7 +43,19 @@ def openapi(server: Any) -> dict[str, Any]:
 
 def test_lists_all_endpoints(openapi: dict[str, Any]) -> None:
     listed = {(method, path) for path, ops in openapi["paths"].items() for method in ops}
-    assert listed == ENDPOINTS
+    assert listed == ENDPOINTS | DEV_ENDPOINTS
+
+
+def test_a_production_service_has_no_dev_endpoints() -> None:
+    from fastapi.testclient import TestClient
+
+    from central.app import create_app
+
+    with TestClient(create_app("sqlite://", dev_endpoints=False)) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        listed = {(method, path) for path, ops in paths.items() for method in ops}
+        assert listed == ENDPOINTS
+        assert client.post("/api/v1/dev/eid/mint", json={"person": "1"}).status_code == 404
 
 
 def test_has_title_version_and_descriptions(openapi: dict[str, Any]) -> None:

@@ -116,15 +116,22 @@ def test_qr_decoding_can_be_switched_off() -> None:
         assert camera.qr_subscription is None
 
 
-def test_payloads_are_validated_like_a_scanner_s() -> None:
-    """Untrusted input: a payload with control characters is dropped; GBK text reads right."""
-    payloads = [b"evil\x1b[2J", "办事指南".encode("gb18030")]
+def test_payloads_come_out_as_held_and_admission_refuses_control_characters() -> None:
+    """Decoding returns what a code holds (GB18030 read right, escapes kept); a flow's admission
+    then refuses the terminal escape, so decoding never silently drops a code."""
+    from drivers.qr.admission import CONTROL_CHARACTERS, admit
+
+    payloads = [b"evil\x1b[2J", "办事指南\r\n第二行".encode("gb18030")]
 
     def decoder(image: np.ndarray) -> list[bytes]:
         return payloads
 
     with CameraDevice(SimulatedCamera(size=SIZE).open, name="sim", decoder=decoder) as camera:
-        assert [e.text for e in poll_for(camera, 0.3)] == ["办事指南"]
+        texts = sorted(e.text for e in poll_for(camera, 0.3))
+    assert texts == sorted(["evil\x1b[2J", "办事指南\r\n第二行"])
+    refused = admit("evil\x1b[2J", ["text"])
+    assert not refused.admitted and refused.reason == CONTROL_CHARACTERS
+    assert admit("办事指南\r\n第二行", ["text"]).admitted
 
 
 def test_poll_raises_while_the_camera_is_unplugged_and_works_after_reopen() -> None:

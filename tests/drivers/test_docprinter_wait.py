@@ -66,9 +66,25 @@ class FakeClock:
 def device(cups: ScriptedCups) -> tuple[DocumentPrinterDevice, FakeClock]:
     clock = FakeClock()
     printer = DocumentPrinterDevice(
-        "q", client=cups, clock=clock, sleep=clock.sleep, poll_interval=1.0
+        "q", client=cups, clock=clock, sleep=clock.sleep, poll_interval=1.0, first_poll=1.0
     )
     return printer, clock
+
+
+def test_a_quick_job_is_seen_done_quickly_then_polls_back_off() -> None:
+    """A one-page job on a fast printer ends in tens of ms: the first looks come soon, then
+    the pauses double up to the poll interval (a real page takes seconds)."""
+    clock = FakeClock()
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(round(seconds, 3))
+        clock.sleep(seconds)
+
+    cups = ScriptedCups([5] * 7 + [9])
+    printer = DocumentPrinterDevice("q", client=cups, clock=clock, sleep=sleep, poll_interval=0.25)
+    assert printer.wait(42, timeout=10).ok
+    assert pauses == [0.02, 0.04, 0.08, 0.16, 0.25, 0.25, 0.25]
 
 
 def test_pending_then_processing_then_completed() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import subprocess
 import sys
+import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -288,3 +291,100 @@ def _wait_until(condition: object, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+# --- a simulator that runs for days: what it keeps must not grow with each connection ---
+
+
+def _sim_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("printer-sim-")]
+
+
+def _poll_status(sim: PrinterSimulator, connections: int) -> None:
+    """What the driver does every 5 s: a connection, DLE EOT 1..4, close."""
+    for _ in range(connections):
+        with socket.create_connection((sim.host, sim.port), timeout=2) as conn:
+            conn.sendall(b"\x10\x04\x01\x10\x04\x02\x10\x04\x03\x10\x04\x04")
+            answers = b""
+            while len(answers) < 4:
+                answers += conn.recv(4)
+
+
+def _settled(sim: PrinterSimulator, connections: int) -> None:
+    # The accept thread stays; every connection's thread must end and be dropped.
+    _wait_until(lambda: sim.connections == connections and len(_sim_threads()) <= 1, timeout=10)
+
+
+def test_status_polls_for_days_keep_memory_and_threads_bounded(sim: PrinterSimulator) -> None:
+    _poll_status(sim, 200)  # warm-up: caches, the deques' first blocks, logging
+    _settled(sim, 200)
+    tracemalloc.start()
+    try:
+        _poll_status(sim, 1000)
+        _settled(sim, 1200)
+        gc.collect()
+        at_1000 = tracemalloc.get_traced_memory()[0]
+        _poll_status(sim, 1000)
+        _settled(sim, 2200)
+        gc.collect()
+        at_2000 = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert _sim_threads() == ["printer-sim-accept"]
+    assert sim.thread_count <= 1
+    assert sim.job_count == 0 and sim.jobs == []
+    assert sim.received_bytes == 2200 * 12  # counted, not kept
+    assert len(sim.received) <= PrinterSimulator.RECEIVED_KEPT
+    # A thread object and its bytes were ~2 KB a connection; allow noise, not growth.
+    assert at_2000 - at_1000 < 64 * 1024, at_2000 - at_1000
+
+
+def test_only_the_last_jobs_are_kept_and_all_are_counted() -> None:
+    with PrinterSimulator(jobs_kept=3) as sim:
+        printer = _printer(sim)
+        for i in range(5):
+            printer.print_receipt(Receipt((Text(f"receipt {i}"), Cut())))
+        _wait_until(lambda: sim.job_count == 5)
+        assert [job.number for job in sim.jobs] == [3, 4, 5]
+        assert sim.received_bytes > len(sim.received) or len(sim.received) > 0
+        # A waiter that fell behind gets the oldest job still kept, not an error.
+        assert sim.wait_for_receipt().text.startswith("receipt 2")
+        assert sim.wait_for_receipt().text.startswith("receipt 3")
+        assert sim.wait_for_receipt().text.startswith("receipt 4")
+        with pytest.raises(TimeoutError):
+            sim.wait_for_job(timeout=0.1)
+
+
+def test_received_keeps_whole_connections_within_its_budget() -> None:
+    with PrinterSimulator(received_kept=4000) as sim:
+        _printer(sim).print_receipt(selftest_receipt("KIOSK-0042", NOW))
+        _wait_until(lambda: sim.job_count == 1 and len(_sim_threads()) <= 1)
+        one_job = sim.received_bytes
+        assert len(sim.received) == one_job < 4000  # all kept while the budget has room
+        _poll_status(sim, 100)
+        _settled(sim, 101)
+        kept = sim.received
+        assert sim.received_bytes == one_job + 100 * 12
+        # The oldest connections went first, whole: what is kept decodes from a command boundary.
+        assert 0 < len(kept) <= 4000 and len(kept) % 12 == 0
+        assert decode_escpos(kept).status_queries == (1, 2, 3, 4) * (len(kept) // 12)
+
+
+def test_one_connection_polling_for_long_holds_only_the_latest_queries(
+    sim: PrinterSimulator,
+) -> None:
+    polls = b"\x10\x04\x01\x10\x04\x02\x10\x04\x03\x10\x04\x04"
+    job = render_escpos(Receipt((Text("after many polls"), Cut())))
+    with socket.create_connection((sim.host, sim.port), timeout=2) as conn:
+        for _ in range(500):
+            conn.sendall(polls)
+            answers = b""
+            while len(answers) < 4:
+                answers += conn.recv(4)
+        conn.sendall(job)
+        printed = sim.wait_for_job()
+    assert printed.receipt is not None and "after many polls" in printed.receipt.text
+    # The job holds the queries just before it, not the 2,000 of the whole connection.
+    assert len(printed.decoded.status_queries) <= 16
+    assert printed.raw.endswith(job) and len(printed.raw) <= len(job) + 16 * 3
+    assert sim.received_bytes == 500 * len(polls) + len(job)

@@ -14,11 +14,13 @@ import cv2
 import numpy as np
 import pytest
 import qrcode
+import segno
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from drivers.qr import ImageError
+from drivers.qr.charset import guess_text, split_eci
 from drivers.qr.decode import (
     DEFAULT_STAGES,
     FRAME_STAGES,
@@ -118,15 +120,16 @@ def test_small_code_needs_the_upscaling_stage() -> None:
 def test_gbk_payload_reads_as_chinese() -> None:
     text = "预约号:A20240518-0037 事项:居民身份证换领"
     [code] = decode_image(qr_image(text.encode("gbk")))
-    assert code.text == text and code.raw == text.encode("gbk")
+    assert code.text == text and code.raw == text.encode("gbk") and code.charset == "gb18030"
     assert code.as_scanned("camera").source == "camera"
 
 
-def test_refused_payload_stops_the_pipeline() -> None:
+def test_control_characters_are_returned_not_refused() -> None:
+    """Decoding has no policy: a payload with ESC and NUL comes back as it is, in one stage."""
     report = QrDecoder().report(qr_image(b"rm -rf /\x1b[2J\x00"))
-    assert report.codes == [] and len(report.rejected) == 1
-    assert report.rejected[0].reason == "control"
-    assert report.stages_tried == 1  # later stages would read the same payload again
+    [code] = report.codes
+    assert code.text == "rm -rf /\x1b[2J\x00" and code.charset == "utf-8"
+    assert report.stages_tried == 1
 
 
 def test_two_codes_in_one_image() -> None:
@@ -163,6 +166,128 @@ def test_every_candidate_decoder_runs() -> None:
     for name in ("zbar", "zxing", "zxing_fixed", "opencv", "opencv_aruco"):
         report = QrDecoder([Stage("gray", name)]).report(image)
         assert [c.text for c in report.codes] == ["candidate"], name
+
+
+# -- what codes hold: charsets, ECI, multi-line, binary, several codes ------------------------
+
+
+def segno_image(data: str | bytes, *, encoding: str | None = None, eci: bool = False) -> np.ndarray:
+    # Byte mode: segno would put Japanese in kanji mode, which carries no ECI.
+    qr = segno.make_qr(data, encoding=encoding, eci=eci, mode="byte")
+    matrix = np.pad(np.array(qr.matrix, dtype=bool), 4)
+    return corpus.on_paper(__import__("random").Random(2), corpus.render(matrix, 4), 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "eci", "charset"),
+    [
+        ("こんにちは世界、予約番号", "shift_jis", True, "shift_jis"),
+        ("预约号:居民身份证换领", "gb18030", True, "gb18030"),
+        ("姓名:𠮷䶮 预约", "gb18030", True, "gb18030"),
+        ("预约号 — ü é", "utf-8", True, "utf-8"),
+        ("Grüße aus Köln", "iso-8859-1", True, "iso-8859-1"),
+    ],
+)
+def test_eci_is_honoured(text: str, encoding: str, eci: bool, charset: str) -> None:
+    [code] = decode_image(segno_image(text, encoding=encoding, eci=eci))
+    assert (code.text, code.charset) == (text, charset)
+    assert code.raw == text.encode(encoding)
+    if encoding != "iso-8859-1":  # segno leaves out the designator for the default charset
+        assert code.eci is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "charset"),
+    [
+        ("こんにちは世界、予約番号", "shift_jis", "shift_jis"),  # zbar alone reads it, zxing too
+        ("漢字東京", "shift_jis", "shift_jis"),  # kanji only: GB18030 would read rare characters
+        ("预约号:居民身份证换领，广州市", "gb18030", "gb18030"),  # zbar alone: Shift_JIS mojibake
+        ("Grüße aus Köln", "iso-8859-1", "iso-8859-1"),  # also valid GB18030 bytes
+    ],
+)
+def test_legacy_bytes_without_eci(text: str, encoding: str, charset: str) -> None:
+    [code] = decode_image(segno_image(text.encode(encoding)))
+    assert (code.text, code.charset, code.eci) == (text, charset, None)
+
+
+def test_kanji_mode_segment_reads_as_japanese() -> None:
+    qr = segno.make_qr("漢字テスト", mode="kanji")
+    image = corpus.render(np.pad(np.array(qr.matrix, dtype=bool), 4), 4)
+    [code] = decode_image(image)
+    assert (code.text, code.charset) == ("漢字テスト", "shift_jis")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:张三\r\nEND:VCARD",
+        "事项:居民身份证换领\n地点:广州市政务服务中心\n",
+        "a\tb\r\n\r\n",
+    ],
+)
+def test_multi_line_payloads_come_back_whole(text: str) -> None:
+    for image in (segno_image(text, encoding="utf-8", eci=True), qr_image(text)):
+        [code] = decode_image(image)
+        assert code.text == text
+
+
+def test_binary_payload_keeps_its_bytes() -> None:
+    raw = bytes(range(256))
+    [code] = decode_image(qr_image(raw))
+    assert code.is_binary and code.raw == raw
+    assert code.text == raw.decode("latin-1")
+
+
+def test_several_codes_in_one_image_are_all_returned() -> None:
+    texts = [
+        "APPT:ABCDEFGH2345",
+        "CASE:1234567890123456",
+        "多行\r\n文本",
+        "CNEID1.abcdefgh.0123456789abcdef",
+    ]
+    tiles = [qr_image(t, module_px=3) for t in texts]
+    side = max(max(t.shape) for t in tiles)
+    tiles = [
+        np.pad(t, ((0, side - t.shape[0]), (0, side - t.shape[1])), constant_values=245)
+        for t in tiles
+    ]
+    sheet = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:])])
+    codes = decode_image(sheet)
+    assert sorted(c.text for c in codes) == sorted(texts)
+    assert all(c.decoder and c.stage and len(c.points) == 4 for c in codes)
+
+
+def test_small_code_in_a_big_photo_is_read_at_full_resolution() -> None:
+    canvas = np.full((3000, 4000), 220, np.uint8)
+    symbol = corpus.render(_matrix("APPT:ABCDEFGH2345", "M"), 2)
+    canvas[1000 : 1000 + symbol.shape[0], 3000 : 3000 + symbol.shape[1]] = symbol
+    report = QrDecoder().report(canvas)
+    assert [c.text for c in report.codes] == ["APPT:ABCDEFGH2345"]
+    assert report.stage == "full+zxing"
+    [(x, _), *_] = report.codes[0].points
+    assert 2990 <= x <= 3020  # corners in the input's own pixels
+
+
+def test_split_eci() -> None:
+    assert split_eci(b"]Q1a\\b") == [(None, b"a\\b")]
+    assert split_eci(b"]Q2\\000026a\\\\b\\000020\x82\xa0") == [(26, b"a\\b"), (20, b"\x82\xa0")]
+    assert split_eci(b"") == [(None, b"")]
+    assert split_eci(b"]Q2\\12") == [(None, b"\\12")]
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_read_as_some_text(raw: bytes) -> None:
+    read = guess_text(raw)
+    assert isinstance(read.text, str)
+    if read.is_binary:
+        assert read.text.encode("latin-1") == raw
+
+
+@given(st.binary(max_size=200).map(lambda b: b"]Q2" + b))
+def test_any_eci_stream_splits_and_reads(data: bytes) -> None:
+    from drivers.qr.charset import decode_segments
+
+    assert isinstance(decode_segments(split_eci(data)).text, str)
 
 
 # -- odd inputs -----------------------------------------------------------------------------

@@ -9,7 +9,9 @@ import threading
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
+import qrcode
 
 from drivers.qr.simulator import QrScannerSimulator
 from kiosk import diag_qr
@@ -109,8 +111,10 @@ def test_decode_json_one_line_per_image(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == EXIT_ERROR and err == ""
     assert [line["file"] for line in lines] == files
     for line, name in zip(lines, names, strict=False):
-        assert set(line) == {"file", "texts", "ms"}
+        assert set(line) == {"file", "texts", "codes", "ms"}
         assert line["texts"] == IMAGES[name]["texts"] and line["ms"] >= 0
+        assert [c["text"] for c in line["codes"]] == line["texts"]
+        assert line["codes"][0]["admitted_as"] == ["text"]
     assert set(lines[-3]) == {"file", "error", "ms"} and "not an image" in lines[-3]["error"]
     assert lines[-2]["texts"] == []
     assert "No such file" in lines[-1]["error"]
@@ -119,7 +123,53 @@ def test_decode_json_one_line_per_image(tmp_path: Path, capsys: pytest.CaptureFi
 def test_decode_plain_output(capsys: pytest.CaptureFixture[str]) -> None:
     path = str(FIXTURES / "small_gbk.png")
     assert main(["decode", path]) == EXIT_OK
-    assert capsys.readouterr().out == f"{path}\t{IMAGES['small_gbk.png']['texts'][0]}\n"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{path}\t{IMAGES['small_gbk.png']['texts'][0]}"
+    assert lines[1].split()[:2] == ["charset=gb18030", "eci=-"]
+    assert lines[2] == "    admitted as: text"
+    assert "appointment: not_an_appointment_code" in lines[3]
+
+
+def _write_qr(path: Path, data: str | bytes) -> None:
+    qr = qrcode.QRCode(border=4)
+    qr.add_data(data)
+    qr.make(fit=True)
+    matrix = np.array(qr.get_matrix(), dtype=np.uint8)
+    image = np.kron(np.where(matrix, 0, 255).astype(np.uint8), np.ones((4, 4), np.uint8))
+    cv2.imwrite(str(path), image)
+
+
+def test_decode_shows_multi_line_and_control_payloads_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN codes a flow would refuse (CR/LF inside, ESC) THEN each is shown, escaped, with the
+    reason each format refuses it: never nothing at all."""
+    multi, control = tmp_path / "multi.png", tmp_path / "control.png"
+    _write_qr(multi, "APPT:ABCDEFGH2345\r\n")
+    _write_qr(control, b"line1\r\nline2\x1b[2J")
+    assert main(["decode", str(multi), str(control)]) == EXIT_OK
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{multi}\tAPPT:ABCDEFGH2345\\x0d\\x0a"
+    assert out[2] == "    admitted as: appointment, text"  # the scanner's CR/LF is trimmed
+    second = out.index(f"{control}\tline1\\x0d\\x0aline2\\x1b[2J")
+    assert out[second + 2] == "    admitted as: (none)"
+    assert "text: control_characters" in out[second + 3]
+    assert main(["decode", "--json", str(control)]) == EXIT_OK
+    [code] = json.loads(capsys.readouterr().out)["codes"]
+    assert code["text"] == "line1\r\nline2\x1b[2J" and code["admitted_as"] == []
+    assert code["refused"]["text"]["reason"] == "control_characters"
+    assert code["refused"]["eid_token"]["reason"] == "control_characters"
+
+
+def test_decode_shows_binary_payload_as_hex(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "binary.png"
+    _write_qr(path, bytes([0, 1, 2, 0xFF]))
+    assert main(["decode", str(path)]) == EXIT_OK
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{path}\t(binary, 4 bytes) 00 01 02 ff"
+    assert "charset=binary" in out[1] and "text: not_text" in out[3]
 
 
 def test_decode_image_without_code_and_missing_file(

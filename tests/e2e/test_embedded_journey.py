@@ -3,7 +3,9 @@ pty, the ESC/POS simulator over TCP, the SQLite store. Only the screens are left
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from datetime import date
 
 import pytest
 
@@ -47,14 +49,17 @@ def test_resident_prints_a_certificate_through_real_devices_and_service(runtime,
     pump_until(core, lambda c: c.state == "categories")
     assert core.session.identity.person_ref
 
-    category = next(c for c in core.catalogue.categories if any(i.flow == "print" for i in c.items))
-    item = next(i for i in category.items if i.flow == "print")
+    def on_receipt(i):
+        return i.flow == "print" and core.item_prints(i.code) == "receipt"
+
+    category = next(c for c in core.catalogue.categories if any(map(on_receipt, c.items)))
+    item = next(i for i in category.items if on_receipt(i))
     core.touch(Intent.PICK_CATEGORY, category.code)
     pump_until(core, lambda c: c.state == "items")
     core.touch(Intent.PICK_ITEM, item.code)
     pump_until(core, lambda c: c.session.item is not None)
     core.touch(Intent.PRINT)
-    pump_until(core, lambda c: c.state == "rating")
+    pump_until(core, lambda c: c.state == "rate")
 
     receipt = runtime.hall.printer_sim.wait_for_receipt(timeout=5)
     texts = [e.text for e in receipt.elements if isinstance(e, Text)]
@@ -82,8 +87,8 @@ def test_foreign_and_hk_cards_are_verified_by_the_real_service(runtime, monkeypa
     core = runtime.core
     pump_until(core, lambda c: c.catalogue is not None)
     core.touch(Intent.START)
-    pump_until(core, lambda c: c.state == "await_card")
-    runtime.hall.idcard_sim.insert(card)
+    pump_until(core, lambda c: c.state == "await_identity")
+    runtime.hall.idcard_sim.insert(dataclasses.replace(card, valid_to=date(2030, 1, 1)))
     pump_until(core, lambda c: c.state == "categories")
     identity = core.session.identity
     assert identity.card_type == card.card_type.value

@@ -37,15 +37,16 @@ def test_printer_out_of_service_greys_print_and_says_why(kiosk):
     assert kiosk.view().options[0].enabled
     kiosk.touch(Intent.PRINT)
     kiosk.pump()
-    assert kiosk.state == "rating", "a printer that comes back is usable without a restart"
+    assert kiosk.state == "rate", "a printer that comes back is usable without a restart"
 
 
 def test_card_reader_out_of_service_keeps_the_kiosk_honest(kiosk):
     kiosk.post(DeviceChanged("idcard", DeviceStatus(DeviceState.HARDWARE_ERROR, "SAM failed")))
     kiosk.pump()
     view = kiosk.view()
-    assert not view.options[0].enabled
-    assert "读卡器暂停服务" in view.hint
+    assert not view.options[0].enabled, "no way to identify: the start needs one"
+    assert view.options[1].enabled, "guides and tickets need no card"
+    assert "身份核验暂停服务" in view.hint and "通知" not in view.hint
     kiosk.touch(Intent.START)
     kiosk.pump()
     assert kiosk.state == "attract"

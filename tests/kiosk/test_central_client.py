@@ -136,7 +136,7 @@ VALID: dict[str, Any] = {
         "item_code": "shebao.insured-cert",
         "title": "社会保险个人参保证明",
         "issuer": "北京市东城区人力资源和社会保障局",
-        "holder_name_masked": "王*国",
+        "holder_name_masked": "王**",
         "issued_at": "2026-03-02T17:00:00+08:00",
         "lines": [{"label": "参保地", "value": "北京市西城区"}],
         "verify_code": "ABCDEFGH",
@@ -237,7 +237,7 @@ def test_verify_then_issue_then_replay(client: CentralClient) -> None:
     assert result.expires_at is not None and result.expires_at.tzinfo is not None
     cert = client.issue_certificate("shebao.insured-cert", result.person_ref, "kiosk-t1/s1/sb")
     assert isinstance(cert, Certificate)
-    assert cert.holder_name_masked == "王*国" and cert.title == "社会保险个人参保证明"
+    assert cert.holder_name_masked == "王**" and cert.title == "社会保险个人参保证明"
     assert {line.label for line in cert.lines} >= {"参保地", "养老保险累计缴费月数"}
     again = client.issue_certificate("shebao.insured-cert", result.person_ref, "kiosk-t1/s1/sb")
     assert again == cert

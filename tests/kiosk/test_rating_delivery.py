@@ -88,6 +88,26 @@ def test_a_rejected_rating_is_parked_not_retried_in_a_loop(outbox):
     with outbox._store.session() as s:
         row = s.scalars(select(OutboxMessage)).one()
     assert "validation_error" in row.last_error and row.attempts == 1
+    assert outbox.parked() == 1 and outbox.backlog() == 0
+
+
+def test_a_rejection_keeps_the_services_wording_out_of_the_store(outbox):
+    """A validation message may echo what was sent; only the status and code are kept."""
+
+    def reject(request: httpx.Request) -> httpx.Response:
+        message = "level: input 张三 110101199003071234 is not valid"
+        return httpx.Response(422, json={"error": {"code": "validation_error", "message": message}})
+
+    client = CentralClient(
+        "http://central.test",
+        kiosk_id="KIOSK-T-1",
+        retry=NO_RETRY,
+        transport=httpx.MockTransport(reject),
+    )
+    queue_rating(outbox, _rating())
+    outbox.deliver_due({"rating": central_sender(client)})
+    [parked] = outbox.parked_messages()
+    assert parked.last_error == "HTTP 422 validation_error"
 
 
 def test_the_worker_delivers_in_the_background(server, outbox):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from drivers.idcard.sim_cards import LI_XIUYING
 from kiosk.core import KioskCore
 from kiosk.events import CardRead, Intent
-from tests.support.fakes import card
+from kiosk.ids import StateId
 
-NAME, ID_NUMBER = "李秀英", "110101195603121240"
+NAME, ID_NUMBER = LI_XIUYING.name, LI_XIUYING.id_number
+PRINT_ITEM = "shebao.insured-cert"
 
 
 def step(core: KioskCore, intent: Intent, arg: str | None = None) -> str:
@@ -15,14 +17,14 @@ def step(core: KioskCore, intent: Intent, arg: str | None = None) -> str:
     return core.state
 
 
-def place_card(core: KioskCore, name: str = NAME, id_number: str = ID_NUMBER) -> str:
-    core.post(CardRead(card(name, id_number)))
+def place_card(core: KioskCore, record=LI_XIUYING) -> str:
+    core.post(CardRead(record))
     core.pump()
     return core.state
 
 
-def walk_to_guide(core: KioskCore) -> None:
-    assert step(core, Intent.START) == "await_card"
-    assert place_card(core) == "categories"
-    assert step(core, Intent.PICK_CATEGORY, "shebao") == "items"
-    assert step(core, Intent.PICK_ITEM, "SB001") == "guide"
+def walk_to_guide(core: KioskCore, item: str = PRINT_ITEM, category: str = "shebao") -> None:
+    assert step(core, Intent.START) == StateId.AWAIT_IDENTITY
+    assert place_card(core) == StateId.CATEGORIES
+    assert step(core, Intent.PICK_CATEGORY, category) == StateId.ITEMS
+    assert step(core, Intent.PICK_ITEM, item) == StateId.GUIDE

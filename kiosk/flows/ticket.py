@@ -1,0 +1,84 @@
+"""ticket: 取号 for a window queue and 预约签到 (appointment check-in); both print a ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from drivers.printer import Cut, Feed, Receipt, Text
+from kiosk.central import CentralError, CentralRejected
+from kiosk.flows.identify import user_error
+from kiosk.flows.receipts import print_or_explain
+from kiosk.tasks import UserFacingError
+
+# Rejections a resident can act on, by the service's error code.
+_CHECK_IN_ERRORS = {
+    "appointment_not_found": "appointment_not_found",
+    "appointment_not_today": "appointment_not_today",
+    "already_checked_in": "already_checked_in",
+}
+
+
+@dataclass(frozen=True)
+class TicketJob:
+    """A ticket to take (item_code) or an appointment to check in to (code or person_ref)."""
+
+    idempotency_key: str
+    site_name: str
+    kiosk_id: str
+    now: datetime
+    item_code: str | None = None
+    appointment_code: str | None = None
+    person_ref: str | None = None
+
+
+def build_ticket(ticket: Any, job: TicketJob) -> Receipt:
+    """A queue ticket: the number large, then the queue, the people ahead and the wait."""
+    return Receipt(
+        (
+            Text(job.site_name, align="center"),
+            Text(ticket.queue_name, align="center"),
+            Feed(1),
+            Text(ticket.ticket_no, bold=True, double=True, align="center"),
+            Feed(1),
+            Text(f"前面还有 {ticket.people_ahead} 人", align="center"),
+            Text(f"预计等候约 {ticket.estimated_wait_min} 分钟", align="center"),
+            Text("请留意叫号屏幕和语音提示，过号请重新取号", align="center"),
+            Text(f"终端: {job.kiosk_id}  {job.now:%Y-%m-%d %H:%M}", align="center"),
+            Feed(3),
+            Cut(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class TicketOutcome:
+    """The ticket, and why it was not printed if it was not (the number is on screen anyway)."""
+
+    ticket: Any
+    print_problem: str | None = None
+
+
+def take(central: Any, printer: Any, job: TicketJob) -> TicketOutcome:
+    """Take (or check in for) a ticket at the central service, then print it."""
+    try:
+        if job.item_code is not None:
+            ticket = central.take_ticket(
+                job.item_code, job.idempotency_key, person_ref=job.person_ref
+            )
+        else:
+            ticket = central.check_in(
+                job.idempotency_key, code=job.appointment_code, person_ref=job.person_ref
+            )
+    except CentralRejected as exc:
+        if exc.code in _CHECK_IN_ERRORS:
+            raise UserFacingError(_CHECK_IN_ERRORS[exc.code]) from None
+        raise user_error(exc) from None
+    except CentralError as exc:
+        raise user_error(exc) from None
+    try:
+        print_or_explain(printer, build_ticket(ticket, job))
+    except UserFacingError as exc:
+        return TicketOutcome(ticket, str(exc))
+    return TicketOutcome(ticket)
