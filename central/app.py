@@ -314,6 +314,8 @@ def create_app(
         engine.dispose()
 
     app = FastAPI(
+        # No 307 to the slash-less path: kiosks call exact paths, and a probe gets a plain 404.
+        redirect_slashes=False,
         title="政务服务自助终端 中心服务 API (Kiosk central service)",
         version=__version__,
         description=DESCRIPTION,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import datetime, timedelta, timezone
 from datetime import time as time_of_day
 from pathlib import Path
@@ -24,13 +23,17 @@ from central.errors import ApiError
 from central.lookup_models import Case, CaseStatus, CaseStep
 from central.seed import SEED_DIR, SeedError
 from rules.masking import mask_name
+from rules.receipts import (  # noqa: F401  (re-exported: the service and its tests use them here)
+    CASE_QR_PREFIX,
+    luhn_check_digit,
+    parse_case_qr,
+    receipt_no_is_valid,
+)
 
 log = logging.getLogger(__name__)
 
 CASES_FILE = SEED_DIR / "cases.json"
-CASE_QR_PREFIX = "CASE:"
 BEIJING = timezone(timedelta(hours=8), "CST")
-_RECEIPT_NO = re.compile(r"^[0-9]{16}$")
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "submitted": ("已提交", "Submitted"),
@@ -46,36 +49,9 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 # --- receipt numbers ---------------------------------------------------------------------------
 
 
-def luhn_check_digit(body: str) -> str:
-    """The Luhn (ISO/IEC 7812-1) check digit that completes the digits of `body`."""
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        digit = int(char)
-        if position % 2 == 0:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return str(-total % 10)
-
-
-def receipt_no_is_valid(receipt_no: str) -> bool:
-    """16 ASCII digits whose last is the Luhn check digit of the others."""
-    return bool(_RECEIPT_NO.match(receipt_no)) and (
-        luhn_check_digit(receipt_no[:-1]) == receipt_no[-1]
-    )
-
-
 def qr_payload(receipt_no: str) -> str:
     """What a receipt's QR code holds for this case."""
     return CASE_QR_PREFIX + receipt_no
-
-
-def parse_case_qr(text: str) -> str | None:
-    """The receipt number in a scanned receipt QR code, or None when it is not one."""
-    text = text.strip()
-    if not text.startswith(CASE_QR_PREFIX):
-        return None
-    number = text.removeprefix(CASE_QR_PREFIX)
-    return number if receipt_no_is_valid(number) else None
 
 
 def checked_receipt_no(receipt_no: str) -> str:

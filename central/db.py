@@ -8,6 +8,9 @@ stored: persons and identity checks hold a keyed hash (see `central.idnumber.key
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 
 DEFAULT_DB_URL = "sqlite:///./var/central.db"
 
@@ -179,8 +181,12 @@ def make_engine(db_url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     database = url.database or ""
     if database in ("", ":memory:"):
-        # Every pooled connection would otherwise see its own empty in-memory database.
-        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        # A throwaway file, not one in-memory connection shared by every request thread (their
+        # transactions would interleave on it): real SQLite locking, gone with the engine.
+        folder = tempfile.mkdtemp(prefix="central-db-")
+        engine = create_engine(f"sqlite:///{folder}/central.db", connect_args={"timeout": 15})
+        weakref.finalize(engine, shutil.rmtree, folder, True)
+        return engine
     if not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # Waiting a little for a concurrent writer beats failing with "database is locked".

@@ -17,7 +17,6 @@ ID numbers and names never appear in logs or exception messages.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,6 +42,12 @@ from tenacity import (
     stop_after_attempt,
     stop_before_delay,
     wait_exponential_jitter,
+)
+
+from rules.receipts import (  # noqa: F401  (part of the client's interface)
+    CASE_QR_PREFIX,
+    parse_case_qr,
+    receipt_no_is_valid,
 )
 
 log = logging.getLogger(__name__)
@@ -398,30 +403,6 @@ class Ticket(_Wire):
 
 
 # A receipt number (受理编号): 16 digits, the last a Luhn check digit; its QR code "CASE:<no>".
-CASE_QR_PREFIX = "CASE:"
-_RECEIPT_NO = re.compile(r"^[0-9]{16}$")
-
-
-def receipt_no_is_valid(receipt_no: str) -> bool:
-    """16 ASCII digits whose last is the Luhn check digit of the others (catches typos)."""
-    if not _RECEIPT_NO.match(receipt_no):
-        return False
-    total = 0
-    for position, char in enumerate(reversed(receipt_no[:-1])):
-        digit = int(char)
-        if position % 2 == 0:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return str(-total % 10) == receipt_no[-1]
-
-
-def parse_case_qr(text: str) -> str | None:
-    """The receipt number in a scanned case receipt QR code, or None when it is not one."""
-    text = text.strip()
-    if not text.startswith(CASE_QR_PREFIX):
-        return None
-    number = text.removeprefix(CASE_QR_PREFIX)
-    return number if receipt_no_is_valid(number) else None
 
 
 class CaseStep(_Wire):

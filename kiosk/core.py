@@ -487,7 +487,11 @@ class KioskCore:
         if Task.PRINT in self.session.pending or item is None:
             return
         job = guide.ChecklistJob(
-            item, self.config.site_name, self.config.kiosk_id, self.local_now()
+            item,
+            self.config.site_name,
+            self.config.kiosk_id,
+            self.local_now(),
+            language=self.session.prefs.language,
         )
         self.session.print_origin = "guide"
         if self._send(MachineEvent.PRINT):
@@ -520,6 +524,7 @@ class KioskCore:
                 self.config.site_name,
                 self.config.kiosk_id,
                 self.local_now(),
+                self.session.prefs.language,
             )
             self.session.print_origin = "lookup"
             self.session.notice = None
@@ -554,8 +559,9 @@ class KioskCore:
     def _submit_entry(self) -> None:
         if self.state != StateId.LOOKUP_ENTRY:
             return
-        if not lookup.is_receipt_no(self.session.lookup_entry):
-            self.session.notice = "receipt_no_incomplete"
+        problem = lookup.entry_problem(self.session.lookup_entry)
+        if problem is not None:
+            self.session.notice = problem
             return
         self._run_lookup(lookup.LookupQuery("case", receipt_no=self.session.lookup_entry))
 
@@ -610,6 +616,7 @@ class KioskCore:
             now=self.local_now(),
             item_code=self.session.item_code,
             person_ref=identity.person_ref if identity else None,
+            language=self.session.prefs.language,
         )
         self._run_ticket(job)
 
@@ -620,6 +627,7 @@ class KioskCore:
             kiosk_id=self.config.kiosk_id,
             now=self.local_now(),
             appointment_code=code,
+            language=self.session.prefs.language,
         )
         self._run_ticket(job)
 

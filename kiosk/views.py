@@ -64,6 +64,9 @@ NOTICES = {
     "eid_expired": N_("This electronic ID code has expired. Please refresh it in the app."),
     "code_not_recognised": N_("This code is not one the kiosk can use here."),
     "receipt_no_incomplete": N_("A receipt number has 16 digits. Please check and complete it."),
+    "receipt_no_mistyped": N_(
+        "This receipt number has a typing mistake. Please check each digit against the receipt."
+    ),
     "case_not_found": N_("No application has this receipt number. Please check the number."),
     "appointment_not_found": N_("This appointment was not found. Please ask at the front desk."),
     "appointment_not_today": N_("This appointment is not for today. Please come on its date."),

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from drivers.qr.charset import guess_text
+from rules.receipts import receipt_no_is_valid
 
 DEFAULT_MAX_CHARS = 4096
 # Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): "Trojan Source" reordering
@@ -202,6 +203,8 @@ def admit_case_number(payload: object) -> Admission:
     match = _CASE.fullmatch(text) if text.isascii() else None  # \d also matches other scripts
     if match is None:
         return Refused(kind, NOT_A_CASE_NUMBER, "not a case or receipt number")
+    if not receipt_no_is_valid(match.group(1)):
+        return Refused(kind, NOT_A_CASE_NUMBER, "the receipt number's check digit is wrong")
     return Admitted(kind, CaseNumber(match.group(1)))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from drivers.printer import Cut, Feed, Qr, Receipt, Text
 from kiosk.flows.receipts import print_or_explain
+from kiosk.i18n import translator
 
 
 @dataclass(frozen=True)
@@ -18,45 +19,64 @@ class ChecklistJob:
     site_name: str
     kiosk_id: str
     now: datetime
+    language: str = "zh_CN"
 
 
 def build_checklist(job: ChecklistJob) -> Receipt:
     """申报材料 one per line with copies and notes, then where and whom to ask, and the QR code
-    that opens the same guide on a phone."""
+    that opens the same guide on a phone; in the resident's language where the data has it."""
+    _ = translator(job.language)
     item = job.item
+    english = job.language == "en" and getattr(item, "guide_en", None) is not None
+    guide = item.guide_en if english else item
+    name = (item.name_en or item.name) if english else item.name
+    department = (
+        (getattr(item, "department_en", "") or item.department) if english else (item.department)
+    )
     elements: list[Any] = [
         Text(job.site_name, align="center"),
-        Text("办事指南 · 一次性告知", bold=True, align="center"),
-        Text(item.name, bold=True, double=True, align="center"),
-        Text(item.department, align="center"),
+        Text(_("Service guide · everything you need, in one go"), bold=True, align="center"),
+        Text(name, bold=True, double=True, align="center"),
+        Text(department, align="center"),
         Feed(1),
-        Text("【申报材料】", bold=True),
+        Text(_("[Documents to bring]"), bold=True),
     ]
-    for i, material in enumerate(item.materials, 1):
+    copies_of = {m.name: m.copies for m in item.materials}
+    for i, material in enumerate(guide.materials, 1):
         line = f"□ {i}. {material.name}"
-        if material.copies:
-            line += f" ×{material.copies}"
+        copies = getattr(material, "copies", None) or copies_of.get(material.name)
+        if copies is None and english and i <= len(item.materials):
+            copies = item.materials[i - 1].copies
+        if copies:
+            line += f" ×{copies}"
         elements.append(Text(line))
         if material.note:
             elements.append(Text(f"    {material.note}"))
-    if not item.materials:
-        elements.append(Text("无需提交材料"))
+    if not guide.materials:
+        elements.append(Text(_("No documents needed")))
     elements += [
         Feed(1),
-        Text(f"【承诺时限】{item.time_limit}"),
-        Text(f"【收费标准】{item.fees}"),
-        Text(f"【办理地点】{item.location}"),
-        Text(f"【咨询电话】{item.phone}"),
+        Text(_("[Time limit] {value}").format(value=guide.time_limit)),
+        Text(_("[Fees] {value}").format(value=guide.fees)),
+        Text(_("[Where] {value}").format(value=guide.location)),
+        Text(_("[Enquiries] {value}").format(value=guide.phone)),
     ]
     guide_url = getattr(item, "guide_url", None)
     if guide_url:
+        if english:
+            guide_url += ("&" if "?" in guide_url else "?") + "lang=en"
         elements += [
             Feed(1),
-            Text("手机扫码查看完整办事指南", align="center"),
+            Text(_("Scan to read the whole guide on your phone"), align="center"),
             Qr(guide_url, size=6),
         ]
     elements += [
-        Text(f"终端: {job.kiosk_id}  {job.now:%Y-%m-%d %H:%M}", align="center"),
+        Text(
+            _("Kiosk: {kiosk}  {time}").format(
+                kiosk=job.kiosk_id, time=f"{job.now:%Y-%m-%d %H:%M}"
+            ),
+            align="center",
+        ),
         Feed(3),
         Cut(),
     ]

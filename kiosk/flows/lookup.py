@@ -3,7 +3,6 @@ paged tables that can be printed."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,14 +11,18 @@ from drivers.printer import Cut, Feed, Receipt, Text
 from kiosk.central import CentralError, CentralRejected
 from kiosk.flows.identify import user_error
 from kiosk.flows.receipts import print_or_explain
+from kiosk.i18n import translator
 from kiosk.tasks import UserFacingError
-
-RECEIPT_NO_LENGTH = 16
-_RECEIPT_NO = re.compile(r"^\d{16}$")
+from rules.receipts import RECEIPT_NO_LENGTH, receipt_no_is_valid
 
 
-def is_receipt_no(text: str) -> bool:
-    return bool(_RECEIPT_NO.match(text))
+def entry_problem(text: str) -> str | None:
+    """Why typed digits are not a receipt number yet (a notice key), or None when they are."""
+    if len(text) < RECEIPT_NO_LENGTH:
+        return "receipt_no_incomplete"
+    if not receipt_no_is_valid(text):
+        return "receipt_no_mistyped"  # the check digit caught a typo: no lookup needed
+    return None
 
 
 @dataclass(frozen=True)
@@ -61,26 +64,46 @@ def run(central: Any, query: LookupQuery) -> LookupResult:
         raise user_error(exc) from None
 
 
-def build_receipt(result: LookupResult, site_name: str, kiosk_id: str, now: datetime) -> Receipt:
+def build_receipt(
+    result: LookupResult, site_name: str, kiosk_id: str, now: datetime, language: str = "zh_CN"
+) -> Receipt:
     """The result as it was shown, on thermal paper (names already masked by the service)."""
+    _ = translator(language)
+    en = language == "en"
+
+    def pick(obj: Any, field: str) -> str:
+        return str((getattr(obj, f"{field}_en", "") if en else "") or getattr(obj, field))
+
     elements: list[Any] = [Text(site_name, align="center")]
     if result.page is not None:
         page = result.page
-        elements += [Text(page.title, bold=True, double=True, align="center"), Feed(1)]
-        elements.append(Text("  ".join(c.label for c in page.columns), bold=True))
+        elements += [Text(pick(page, "title"), bold=True, double=True, align="center"), Feed(1)]
+        elements.append(Text("  ".join(pick(c, "label") for c in page.columns), bold=True))
         elements += [Text("  ".join(row)) for row in page.rows]
-        elements.append(Text(f"第 {page.page}/{page.pages} 页，共 {page.total} 条"))
+        elements.append(
+            Text(
+                _("Page {page} of {pages}, {total} records").format(
+                    page=page.page, pages=page.pages, total=page.total
+                )
+            )
+        )
     for case in result.cases:
         elements += [
-            Text("办件进度", bold=True, double=True, align="center"),
-            Text(f"受理编号: {case.receipt_no}"),
-            Text(f"事项: {case.item_name}"),
-            Text(f"当前状态: {case.status_label}", bold=True),
+            Text(_("Application progress"), bold=True, double=True, align="center"),
+            Text(_("Receipt no. {no}").format(no=case.receipt_no)),
+            Text(_("Service: {name}").format(name=pick(case, "item_name"))),
+            Text(_("Status: {status}").format(status=pick(case, "status_label")), bold=True),
         ]
-        elements += [Text(f"{h.at:%Y-%m-%d %H:%M} {h.status_label} {h.note}") for h in case.history]
+        elements += [
+            Text(f"{h.at:%Y-%m-%d %H:%M} {pick(h, 'status_label')} {pick(h, 'note')}".rstrip())
+            for h in case.history
+        ]
         elements.append(Feed(1))
     elements += [
-        Text(f"终端: {kiosk_id}  {now:%Y-%m-%d %H:%M}", align="center"),
+        Text(
+            _("Kiosk: {kiosk}  {time}").format(kiosk=kiosk_id, time=f"{now:%Y-%m-%d %H:%M}"),
+            align="center",
+        ),
         Feed(3),
         Cut(),
     ]

@@ -10,6 +10,7 @@ from drivers.printer import Cut, Feed, Receipt, Text
 from kiosk.central import CentralError, CentralRejected
 from kiosk.flows.identify import user_error
 from kiosk.flows.receipts import print_or_explain
+from kiosk.i18n import translator
 from kiosk.tasks import UserFacingError
 
 # Rejections a resident can act on, by the service's error code.
@@ -31,21 +32,39 @@ class TicketJob:
     item_code: str | None = None
     appointment_code: str | None = None
     person_ref: str | None = None
+    language: str = "zh_CN"
 
 
 def build_ticket(ticket: Any, job: TicketJob) -> Receipt:
     """A queue ticket: the number large, then the queue, the people ahead and the wait."""
+    _ = translator(job.language)
+    queue = (
+        (getattr(ticket, "queue_name_en", "") or ticket.queue_name)
+        if job.language == "en"
+        else (ticket.queue_name)
+    )
     return Receipt(
         (
             Text(job.site_name, align="center"),
-            Text(ticket.queue_name, align="center"),
+            Text(queue, align="center"),
             Feed(1),
             Text(ticket.ticket_no, bold=True, double=True, align="center"),
             Feed(1),
-            Text(f"前面还有 {ticket.people_ahead} 人", align="center"),
-            Text(f"预计等候约 {ticket.estimated_wait_min} 分钟", align="center"),
-            Text("请留意叫号屏幕和语音提示，过号请重新取号", align="center"),
-            Text(f"终端: {job.kiosk_id}  {job.now:%Y-%m-%d %H:%M}", align="center"),
+            Text(_("{n} people ahead of you").format(n=ticket.people_ahead), align="center"),
+            Text(
+                _("About {m} minutes to wait").format(m=ticket.estimated_wait_min),
+                align="center",
+            ),
+            Text(
+                _("Listen for your number; if it has passed, please take a new ticket"),
+                align="center",
+            ),
+            Text(
+                _("Kiosk: {kiosk}  {time}").format(
+                    kiosk=job.kiosk_id, time=f"{job.now:%Y-%m-%d %H:%M}"
+                ),
+                align="center",
+            ),
             Feed(3),
             Cut(),
         )

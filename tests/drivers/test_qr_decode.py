@@ -241,7 +241,7 @@ def test_binary_payload_keeps_its_bytes() -> None:
 def test_several_codes_in_one_image_are_all_returned() -> None:
     texts = [
         "APPT:ABCDEFGH2345",
-        "CASE:1234567890123456",
+        "CASE:1234567890123452",
         "多行\r\n文本",
         "CNEID1.abcdefgh.0123456789abcdef",
     ]

@@ -4,27 +4,15 @@ prints the same certificate, not a second one."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from kiosk.config import load_config
-from kiosk.events import Intent, Tick
+from kiosk.events import Intent
 from kiosk.ids import StateId
 from kiosk.runtime import build_runtime
+from tests.support.pumping import pump_until
 
 pytestmark = pytest.mark.slow
-
-
-def pump_until(core, predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        core.post(Tick())
-        core.pump()
-        if predicate(core):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out in state {core.state}, notice={core.session.notice}")
 
 
 @pytest.fixture

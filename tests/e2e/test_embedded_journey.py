@@ -4,7 +4,6 @@ pty, the ESC/POS simulator over TCP, the SQLite store. Only the screens are left
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import date
 
 import pytest
@@ -13,19 +12,9 @@ from drivers.idcard.sim_cards import FOREIGN_2023, HK_RESIDENCE_PERMIT
 from drivers.printer import Qr, Text
 from kiosk import simulation
 from kiosk.config import parse_config
-from kiosk.events import Intent, Tick
+from kiosk.events import Intent
 from kiosk.runtime import build_runtime
-
-
-def pump_until(core, predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        core.post(Tick())
-        core.pump()
-        if predicate(core):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out in state {core.state}, notice={core.session.notice}")
+from tests.support.pumping import pump_until
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pumping import pump_until
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,19 +35,6 @@ def test_a_social_security_card_identifies_the_resident():
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "identified by social security card" in result.stdout
-
-
-def pump_until(core, predicate, timeout=20.0):
-    from kiosk.events import Tick
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        core.post(Tick())
-        core.pump()
-        if predicate(core):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out in state {core.state}, notice={core.session.notice}")
 
 
 def journey() -> None:

@@ -8,6 +8,7 @@ from drivers.idcard.sim_cards import HK_RESIDENCE_PERMIT, LI_XIUYING, WANG_JIANG
 from drivers.printer import Qr, Text
 from kiosk.events import CardRead, Intent, QrScanned, Tick
 from kiosk.ids import StateId
+from rules.receipts import luhn_check_digit
 
 
 def touch(core, intent, arg=None):
@@ -366,15 +367,32 @@ def test_look_up_a_case_by_receipt_number_on_the_pad(kiosk, central):
     assert receipt_no in "".join(texts(kiosk.services.printer.receipts[0]))
 
 
-def test_an_unknown_receipt_number_says_so_and_keeps_the_pad(kiosk):
+UNKNOWN_RECEIPT = "123456789012345" + luhn_check_digit("123456789012345")
+
+
+def test_an_unknown_receipt_number_says_so_and_keeps_the_pad(kiosk, central):
     touch(kiosk, Intent.BROWSE)
     touch(kiosk, Intent.PICK_CATEGORY, "zonghe")
     touch(kiosk, Intent.PICK_ITEM, "zonghe.case-progress")
     touch(kiosk, Intent.ACT)
-    for digit in "1234567890123456":
+    for digit in UNKNOWN_RECEIPT:
         touch(kiosk, Intent.DIGIT, digit)
     assert touch(kiosk, Intent.SUBMIT_ENTRY) == StateId.LOOKUP_ENTRY
     assert kiosk.view().notice == "未查到该受理编号的办件，请核对编号。"
+
+
+def test_a_mistyped_receipt_number_is_caught_without_asking_the_service(kiosk, central):
+    touch(kiosk, Intent.BROWSE)
+    touch(kiosk, Intent.PICK_CATEGORY, "zonghe")
+    touch(kiosk, Intent.PICK_ITEM, "zonghe.case-progress")
+    touch(kiosk, Intent.ACT)
+    typo = UNKNOWN_RECEIPT[:-1] + str((int(UNKNOWN_RECEIPT[-1]) + 1) % 10)
+    for digit in typo:
+        touch(kiosk, Intent.DIGIT, digit)
+    asked = len(central.outage.requests)
+    assert touch(kiosk, Intent.SUBMIT_ENTRY) == StateId.LOOKUP_ENTRY
+    assert kiosk.view().notice == "受理编号有误，请对照回执逐位核对。"
+    assert len(central.outage.requests) == asked
 
 
 def test_scanning_a_case_receipt_on_attract_shows_its_progress(kiosk, central):
@@ -404,7 +422,7 @@ def test_lookups_with_central_down_say_it_is_unreachable(kiosk, central):
     touch(kiosk, Intent.PICK_CATEGORY, "zonghe")
     touch(kiosk, Intent.PICK_ITEM, "zonghe.case-progress")
     touch(kiosk, Intent.ACT)
-    for digit in "1234567890123456":
+    for digit in UNKNOWN_RECEIPT:
         touch(kiosk, Intent.DIGIT, digit)
     central.outage.down = True
     assert touch(kiosk, Intent.SUBMIT_ENTRY) == StateId.LOOKUP_ENTRY
@@ -475,3 +493,22 @@ def test_a4_printing_shows_its_progress(kiosk):
     kiosk.post(JobProgress(Task.DOCUMENT, 98, "sending"))  # another job's news: ignored
     kiosk.pump()
     assert kiosk.view().subtitle == "打印机正在打印…"
+
+
+def test_in_english_the_guide_and_its_checklist_are_in_english(kiosk):
+    import re
+
+    # a law without an official English name keeps its Chinese title in parentheses
+    title = re.compile(r"\(《[^()]*?》\)")
+    cjk = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+    touch(kiosk, Intent.TOGGLE_LANGUAGE)
+    touch(kiosk, Intent.BROWSE)
+    touch(kiosk, Intent.PICK_CATEGORY, "huji")
+    touch(kiosk, Intent.PICK_ITEM, "huji.birth-registration")
+    view = kiosk.view()
+    assert view.options[0].label == "Print the checklist of documents"
+    assert not cjk.search(title.sub("", " ".join(line for s in view.sections for line in s.lines)))
+    touch(kiosk, Intent.ACT)
+    lines = texts(kiosk.services.printer.receipts[0])[1:]  # the site's name is the hall's own
+    assert "[Documents to bring]" in lines
+    assert not [line for line in lines if cjk.search(title.sub("", line))]

@@ -214,11 +214,14 @@ def test_every_ui_text_has_a_chinese_translation():
 
     with open(PROJECT_ROOT / "kiosk/locale/zh_CN/LC_MESSAGES/kiosk.po", "rb") as fh:
         catalog = read_po(fh)
+    sources = [
+        PROJECT_ROOT / "kiosk/views.py",
+        *sorted((PROJECT_ROOT / "kiosk/flows").glob("*.py")),
+    ]
     messages = {
         msg
-        for _, msg, _, _ in extract_from_file(
-            "python", PROJECT_ROOT / "kiosk/views.py", keywords={"_": None, "N_": None}
-        )
+        for source in sources
+        for _, msg, _, _ in extract_from_file("python", source, keywords={"_": None, "N_": None})
     }
     missing = sorted(m for m in messages if not (catalog.get(m) and catalog.get(m).string))
     assert messages and missing == []
