@@ -116,6 +116,7 @@ class KioskConfig(_Strict):
 
     kiosk_id: str = Field(default="KIOSK-DEV-001", min_length=1, max_length=64)
     site_name: str = "政务服务中心 自助办理区"
+    site_name_en: str = ""  # shown in English mode; the Chinese name when empty
     timezone: str = "Asia/Shanghai"
     central: CentralConfig = CentralConfig()
     devices: DevicesConfig = DevicesConfig()

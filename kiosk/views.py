@@ -14,7 +14,7 @@ from kiosk.events import Intent
 from kiosk.flows.rating import DEFAULT_REASONS
 from kiosk.i18n import N_, translator
 from kiosk.ids import StateId
-from kiosk.privacy import mask_id_number, mask_name
+from kiosk.privacy import mask_address, mask_date, mask_id_number, mask_name
 from kiosk.session import Session
 
 RATING_LEVELS = (
@@ -235,9 +235,13 @@ def build_view(ctx: ViewContext) -> ViewModel:
         countdown_action=countdown_action,
         large_text=ctx.session.prefs.large_text,
         language=lang,
-        status_line=f"{ctx.config.site_name}  ·  {ctx.config.kiosk_id}",
+        status_line=f"{_site_name(ctx.config, lang)}  ·  {ctx.config.kiosk_id}",
         **view,
     )
+
+
+def _site_name(config: KioskConfig, language: str) -> str:
+    return (config.site_name_en or config.site_name) if language == "en" else config.site_name
 
 
 def _notice(_: Any, key: str) -> str:
@@ -281,7 +285,7 @@ def _attract(ctx: ViewContext, _: Any) -> dict[str, Any]:
         )
     return {
         "title": _("Self-service"),
-        "subtitle": ctx.config.site_name,
+        "subtitle": _site_name(ctx.config, ctx.session.prefs.language),
         "hint": hint,
         "options": options,
     }
@@ -461,6 +465,8 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
         actions = [Option(Intent.DONE, _("Done")), *actions]
     department = getattr(item, "department_en", "") if lang == "en" else ""
     guide_url = getattr(item, "guide_url", None) or ""
+    if guide_url and lang == "en":
+        guide_url += ("&" if "?" in guide_url else "?") + "lang=en"
     return {
         "title": _name(item, lang),
         "subtitle": department or getattr(item, "department", ""),
@@ -473,6 +479,16 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
     }
 
 
+def _shown_on_screen(label: str, value: str) -> str:
+    """A certificate line as the hall may see it over the resident's shoulder: the page prints
+    in full, the screen hides addresses and full birth dates."""
+    if "地址" in label or "住址" in label or "address" in label.lower():
+        return mask_address(value)
+    if "出生" in label or "birth" in label.lower():
+        return mask_date(value)
+    return value
+
+
 def _preview(ctx: ViewContext, _: Any) -> dict[str, Any]:
     document = ctx.session.document
     if document is None:
@@ -481,17 +497,22 @@ def _preview(ctx: ViewContext, _: Any) -> dict[str, Any]:
     number_label = _("Certificate no.")
     lines = (
         f"{number_label} {certificate.certificate_no}",
-        *(f"{line.label}: {line.value}" for line in certificate.lines),
+        *(
+            f"{line.label}: {_shown_on_screen(line.label, line.value)}"
+            for line in certificate.lines
+        ),
         f"{certificate.issuer}",
     )
     can_print = Function.PRINT_DOCUMENT in ctx.available
     return {
         "title": _("Check the page before printing"),
         "subtitle": certificate.title,
+        "hint": _("Addresses and dates are hidden on screen; the printed page shows them in full.")
+        if can_print
+        else _notice(_, "printer_out_of_service"),
         "sections": (Section(certificate.title, lines),),
         "qr": certificate.verify_url,
         "qr_caption": _("Verification code {code}").format(code=certificate.verify_code),
-        "hint": "" if can_print else _notice(_, "printer_out_of_service"),
         "options": (Option(Intent.PRINT, _("Print on A4"), primary=True, enabled=can_print),),
         "actions": _back_home(_),
     }
@@ -591,6 +612,8 @@ def _ticket(ctx: ViewContext, _: Any) -> dict[str, Any]:
                     _("{n} people ahead of you").format(n=ticket.people_ahead),
                     _("About {m} minutes to wait").format(m=ticket.estimated_wait_min),
                     _("Please watch the calling screen and listen for your number."),
+                    # not when the printer failed: the notice says so, the number is on screen
+                    *(() if ctx.session.notice else (_("Please take your printed ticket."),)),
                 ),
             ),
         ),

@@ -462,7 +462,10 @@ def test_an_a4_certificate_is_previewed_then_printed_and_a_retry_issues_no_secon
     view = kiosk.view()
     first = kiosk.session.document.certificate
     assert view.qr == first.verify_url and view.options[0].label == "A4 打印"
-    assert any(line.startswith("公民身份号码") for line in view.sections[0].lines)
+    lines = view.sections[0].lines
+    assert any(line.startswith("公民身份号码") for line in lines)
+    address = next(line for line in lines if line.startswith("户籍地址"))
+    assert address.endswith("****"), "the hall does not read the address over a shoulder"
     assert kiosk.session.document.pdf.startswith(b"%PDF")
 
     out = DeviceStatus(DeviceState.ONLINE, "media-empty", paper=PaperState.OUT)
