@@ -532,7 +532,8 @@ def _lookup_entry(ctx: ViewContext, _: Any) -> dict[str, Any]:
             Intent.SUBMIT_ENTRY,
             _("Look up"),
             primary=True,
-            enabled=len(entry) == 16,
+            # Always touchable: a short or mistyped number gets a notice saying what is wrong.
+            enabled=bool(entry),
         )
     )
     actions = _back_home(_)

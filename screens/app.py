@@ -28,8 +28,22 @@ from screens.busy import BusyScreen
 from screens.chrome import CountdownOverlay, Footer, Header, NoticeBanner
 from screens.guide import GuideScreen
 from screens.menu import MenuScreen
+from screens.pad import PadScreen
 from screens.rating import RatingScreen
-from screens.routing import content_of, more_time_label, screen_for, wants_overlay
+from screens.routing import (
+    ATTRACT,
+    AWAIT_CARD,
+    BUSY,
+    GUIDE,
+    MENU,
+    PAD,
+    RATING,
+    THANKS,
+    content_of,
+    more_time_label,
+    screen_for,
+    wants_overlay,
+)
 from screens.thanks import ThanksScreen
 from screens.widgets import set_shown
 
@@ -37,13 +51,14 @@ PUMP_INTERVAL_S = 1 / 30
 TICK_INTERVAL_S = 1.0
 
 SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
-    "attract": AttractScreen,
-    "await_card": AwaitCardScreen,
-    "busy": BusyScreen,
-    "menu": MenuScreen,
-    "guide": GuideScreen,
-    "rating": RatingScreen,
-    "thanks": ThanksScreen,
+    ATTRACT: AttractScreen,
+    AWAIT_CARD: AwaitCardScreen,
+    BUSY: BusyScreen,
+    MENU: MenuScreen,
+    GUIDE: GuideScreen,
+    PAD: PadScreen,
+    RATING: RatingScreen,
+    THANKS: ThanksScreen,
 }
 
 

@@ -1,14 +1,15 @@
-"""待机: the welcome screen, with one big button and a picture of placing the card."""
+"""待机: the welcome screen: identify first (身份核验办理) or browse without a card (办事指南与服务)."""
 
 from __future__ import annotations
 
 from kiosk.views import ViewModel
 from screens.base import KioskScreen
 from screens.kv import load_kv
+from screens.widgets import option_choice
 
 
 class AttractScreen(KioskScreen):
-    """Welcome, 开始办理, and a reminder that placing the card also starts."""
+    """Welcome, the two ways in as big two-line buttons, and a reminder that a card also starts."""
 
     own_title = True
 
@@ -17,7 +18,10 @@ class AttractScreen(KioskScreen):
         self.ids.title.text = view.title
         self.ids.subtitle.text = view.subtitle
         self.ids.hint.text = view.hint
-        self.buttons(self.ids.options, view.options, role="hero", size_factor=1.7)
+        box = self.ids.options
+        box.clear_widgets()
+        for option in view.options:
+            box.add_widget(option_choice(option, self.touch))
 
     def on_enter(self, *_: object) -> None:
         self.ids.picture.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kivy.app import App
+from kivy.core.window import Window
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -10,11 +12,9 @@ from kivy.uix.floatlayout import FloatLayout
 from kiosk.events import Intent
 from kiosk.views import Option, ViewModel
 from screens.kv import load_kv
-from screens.routing import label_weight
+from screens.routing import QUIET_INTENTS, footer_fits, footer_rows, label_weight
+from screens.theme import FONT_SIZES
 from screens.widgets import Send, option_button, set_shown
-
-# Footer styles: the way back is a clear outlined button; display preferences are quieter.
-_QUIET = {Intent.TOGGLE_LARGE_TEXT, Intent.TOGGLE_LANGUAGE}
 
 
 class Header(BoxLayout):
@@ -46,8 +46,16 @@ class NoticeBanner(BoxLayout):
     text = StringProperty("")
 
 
+class FooterRow(BoxLayout):
+    """One row of footer buttons."""
+
+
 class Footer(BoxLayout):
-    """The action bar: 返回, 首页, 大字模式, English/中文 — whatever `view.actions` offers."""
+    """The action bar: 返回, 首页, 大字模式, English/中文 — whatever `view.actions` offers.
+
+    One row when the labels fit on one line each; otherwise the resident's actions get a row of
+    their own above the display preferences, so no label has to break mid-word.
+    """
 
     _shown: tuple[Option, ...] | None = None
 
@@ -57,12 +65,27 @@ class Footer(BoxLayout):
             return
         self._shown = actions
         self.clear_widgets()
-        for option in actions:
-            style = "quiet" if option.intent in _QUIET else "secondary"
-            # Widths follow the labels, so "标准字号" or "Normal text" gets room to stay on one line.
-            self.add_widget(
-                option_button(option, send, style, size_hint_x=label_weight(option.label))
-            )
+        for row in footer_rows(actions, self._fits):
+            line = FooterRow()
+            for option in row:
+                # A primary action (提交 on the reasons) stands out; display preferences are quiet.
+                style = (
+                    "quiet"
+                    if option.intent in QUIET_INTENTS
+                    else ("primary" if option.primary else "secondary")
+                )
+                # Widths follow the labels, so "标准字号" or "Normal text" stays on one line.
+                line.add_widget(
+                    option_button(option, send, style, size_hint_x=label_weight(option.label))
+                )
+            self.add_widget(line)
+
+    def _fits(self, labels: list[str]) -> bool:
+        app = App.get_running_app()
+        scale = getattr(app, "text_scale", 1.0)
+        gap = getattr(app, "gap", 24)
+        width = Window.width - 2 * getattr(app, "pad", 36) - gap * (len(labels) - 1)
+        return footer_fits(labels, width, FONT_SIZES["button"] * scale)
 
 
 class CountdownOverlay(ButtonBehavior, FloatLayout):

@@ -1,27 +1,30 @@
-"""选择类别 / 选择事项: large tiles, two to a row for categories, one per row for items."""
+"""选择类别 / 选择事项 / 差评原因: large tiles in a scrolling grid; a chosen reason shows as chosen."""
 
 from __future__ import annotations
 
 from kiosk.views import ViewModel
 from screens.base import KioskScreen
 from screens.kv import load_kv
+from screens.routing import menu_columns
 from screens.widgets import option_tile
-
-# Item names are long ("社会保险个人参保证明打印") and carry a department line: a row each.
-_COLUMNS = {"categories": 2, "items": 1}
 
 
 class MenuScreen(KioskScreen):
     """A scrollable grid of tiles; a tile sends its option's intent."""
 
     def show(self, view: ViewModel) -> None:
-        """Render the options as tiles, scrolled back to the top."""
+        """Render the options as tiles; scrolled back to the top when the list itself changed."""
         grid = self.ids.grid
-        grid.cols = 1 if view.large_text else _COLUMNS.get(view.state, 1)
+        # Ticking a reason re-renders the same list: keep the resident's place in it.
+        same_list = [(w.intent, w.arg) for w in reversed(grid.children)] == [
+            (o.intent, o.arg) for o in view.options
+        ]
+        grid.cols = menu_columns(view)
         grid.clear_widgets()
         for option in view.options:
             grid.add_widget(option_tile(option, self.touch))
-        self.ids.scroll.scroll_y = 1
+        if not same_list:
+            self.ids.scroll.scroll_y = 1
 
 
 load_kv(__file__)

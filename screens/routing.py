@@ -1,40 +1,95 @@
 """Which screen shows a view model, and what the chrome around it shows: plain Python, no Kivy.
 
 Kept apart from `screens.app` (which opens a window when imported) so it is testable anywhere.
+State names come from `kiosk.ids`, shared with the core and the view models.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
-from kiosk.views import ViewModel
+from kiosk.events import Intent
+from kiosk.ids import StateId
+from kiosk.views import Option, ViewModel
 
-# Machine state -> screen. States not listed (and any view that says busy) use the busy screen.
-STATE_SCREENS = {
-    "attract": "attract",
-    "await_card": "await_card",
-    "categories": "menu",
-    "items": "menu",
-    "guide": "guide",
-    "rating": "rating",
-    "thanks": "thanks",
+# Screen names (one screen per family of states).
+ATTRACT = "attract"
+AWAIT_CARD = "await_card"
+BUSY = "busy"
+MENU = "menu"
+GUIDE = "guide"
+PAD = "pad"
+RATING = "rating"
+THANKS = "thanks"
+
+# Leaf state -> screen. Busy states, and any view that says busy, use the busy screen.
+STATE_SCREENS: dict[StateId, str] = {
+    StateId.ATTRACT: ATTRACT,
+    StateId.AWAIT_IDENTITY: AWAIT_CARD,
+    StateId.VERIFYING: BUSY,
+    StateId.CATEGORIES: MENU,
+    StateId.ITEMS: MENU,
+    StateId.GUIDE: GUIDE,
+    StateId.PREPARING: BUSY,
+    StateId.PREVIEW: GUIDE,
+    StateId.PRINTING: BUSY,
+    StateId.LOOKUP_ENTRY: PAD,
+    StateId.LOOKING_UP: BUSY,
+    StateId.LOOKUP_RESULT: GUIDE,
+    StateId.TICKETING: BUSY,
+    StateId.TICKET: GUIDE,
+    StateId.RATE: RATING,
+    StateId.REASONS: MENU,
+    StateId.THANKS: THANKS,
 }
-# On these screens a countdown is part of the content (thanks) or never shown (attract).
-_NO_OVERLAY = frozenset({"thanks", "attract"})
+# Menu states and their tile columns: item names are long and carry a department line, a row each.
+MENU_COLUMNS: dict[StateId, int] = {
+    StateId.CATEGORIES: 2,
+    StateId.ITEMS: 1,
+    StateId.REASONS: 2,
+}
+# On these states a countdown is part of the content (thanks) or never shown (attract).
+_NO_OVERLAY = frozenset({StateId.THANKS, StateId.ATTRACT})
+# Footer actions that set display preferences: styled quieter, and the row that moves down when
+# the footer needs two rows.
+QUIET_INTENTS = frozenset({Intent.TOGGLE_LARGE_TEXT, Intent.TOGGLE_LANGUAGE})
 # Stopgap until the view model carries the countdown's button: the only words the screens supply.
 _MORE_TIME_FALLBACK = {"zh_CN": "继续办理", "en": "More time"}
 
 
+def state_of(view: ViewModel) -> StateId | None:
+    """The view's state as a `StateId`, or None for a state this front end does not know."""
+    try:
+        return StateId(view.state)
+    except ValueError:
+        return None
+
+
 def screen_for(view: ViewModel) -> str:
     """The name of the screen that renders `view`."""
-    if view.busy:
-        return "busy"
-    return STATE_SCREENS.get(view.state, "busy")
+    state = state_of(view)
+    if view.busy or state is None:
+        return BUSY
+    return STATE_SCREENS[state]
+
+
+def menu_columns(view: ViewModel) -> int:
+    """How many tiles to a row on the menu screen (one in large-text mode)."""
+    state = state_of(view)
+    if view.large_text or state is None:
+        return 1
+    return MENU_COLUMNS.get(state, 1)
+
+
+def option_columns(count: int) -> int:
+    """Columns for a screen's action buttons: a lone action spans the width, more go in pairs."""
+    return 1 if count <= 1 else 2
 
 
 def wants_overlay(view: ViewModel) -> bool:
     """Whether to dim the screen with the "{n} 秒后返回首页 / 继续办理" warning."""
-    return view.seconds_left is not None and view.state not in _NO_OVERLAY
+    return view.seconds_left is not None and state_of(view) not in _NO_OVERLAY
 
 
 def more_time_label(view: ViewModel) -> str:
@@ -55,3 +110,19 @@ def label_weight(label: str) -> float:
     room for a button's margins: a footer button's share of the row."""
     ems = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in label)
     return max(ems, 2.0) + 1.5
+
+
+def footer_fits(labels: list[str], width: float, font_px: float) -> bool:
+    """Whether buttons for `labels`, sized by `label_weight`, each hold their label on one line."""
+    return sum(label_weight(label) for label in labels) * font_px <= width
+
+
+def footer_rows(
+    actions: tuple[Option, ...], fits: Callable[[list[str]], bool]
+) -> list[tuple[Option, ...]]:
+    """The footer's rows: all in one if they fit, else the actions above the preferences."""
+    if fits([o.label for o in actions]):
+        return [actions]
+    own = tuple(o for o in actions if o.intent not in QUIET_INTENTS)
+    prefs = tuple(o for o in actions if o.intent in QUIET_INTENTS)
+    return [row for row in (own, prefs) if row]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from kivy.clock import Clock
 from kivy.properties import (
+    BooleanProperty,
     ColorProperty,
     ListProperty,
     NumericProperty,
@@ -38,10 +39,27 @@ _STYLES = {
 }
 
 
+def cjk_breaks(text: str) -> str:
+    """Text with CJK in it, made to wrap where Chinese wraps: anywhere between characters.
+
+    Kivy breaks lines only at spaces, so "1. 在本市参加…" would leave "1." alone on a line. With the
+    spaces made non-breaking, a line too long is cut at the width, character by character.
+    """
+    if " " in text and any("\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text):
+        return text.replace(" ", "\u00a0")
+    return text
+
+
 class WrapLabel(Label):
     """A label that wraps to its width and is as tall as its text; `role` picks its font size."""
 
     role = OptionProperty("body", options=list(theme.FONT_SIZES))
+
+    def _trigger_texture_update(self, name=None, source=None, value=None) -> None:
+        # Only what is drawn changes; `text` keeps the view model's words as they were.
+        if name == "text" and value is not None:
+            value = cjk_breaks(value)
+        super()._trigger_texture_update(name, source, value)
 
 
 class KButton(ButtonBehavior, Label):
@@ -74,16 +92,64 @@ class KButton(ButtonBehavior, Label):
 
 
 class Tile(ButtonBehavior, BoxLayout):
-    """A menu tile: a large label and a smaller line under it."""
+    """A menu tile: a large label and a smaller line under it; a chosen one is tinted and framed."""
 
     label = StringProperty("")
     sublabel = StringProperty("")
     intent = ObjectProperty(None, allownone=True)
     arg = ObjectProperty(None, allownone=True)
+    selected = BooleanProperty(False)
     bg = ColorProperty(theme.SURFACE)
+    edge = ColorProperty(theme.BORDER)
+    edge_px = NumericProperty(3)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._paint()
 
     def on_state(self, *_: object) -> None:
-        self.bg = theme.PRESSED if self.state == "down" else theme.SURFACE
+        self._paint()
+
+    def on_selected(self, *_: object) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        # Chosen: pale blue with a thick blue frame, so "picked" shows without reading the tick.
+        if self.state == "down":
+            self.bg = theme.PRESSED
+        else:
+            self.bg = theme.BLUE_PALE if self.selected else theme.SURFACE
+        self.edge = theme.BLUE if self.selected else theme.BORDER
+        self.edge_px = 8 if self.selected else 3
+
+
+class ChoiceButton(ButtonBehavior, BoxLayout):
+    """A large two-line button (what it does, and a line saying how), for the start screen."""
+
+    label = StringProperty("")
+    sublabel = StringProperty("")
+    intent = ObjectProperty(None, allownone=True)
+    arg = ObjectProperty(None, allownone=True)
+    style = OptionProperty("secondary", options=list(_STYLES))
+    bg = ColorProperty(theme.SURFACE)
+    border_colour = ColorProperty(theme.BLUE)
+    fg = ColorProperty(theme.BLUE_DARK)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._apply_style()
+
+    def on_style(self, *_: object) -> None:
+        self._apply_style()
+
+    def on_state(self, *_: object) -> None:
+        self._apply_style()
+
+    def _apply_style(self) -> None:
+        normal, pressed, text, border = _STYLES[self.style]
+        self.bg = pressed if self.state == "down" else normal
+        self.fg = text
+        self.border_colour = border
 
 
 def bind_send(widget: KButton | Tile, send: Send) -> None:
@@ -109,9 +175,31 @@ def option_button(option: Option, send: Send, style: str | None = None, **props)
 
 def option_tile(option: Option, send: Send) -> Tile:
     """A menu tile for one view-model option."""
-    tile = Tile(label=option.label, sublabel=option.sublabel, intent=option.intent, arg=option.arg)
+    tile = Tile(
+        label=option.label,
+        sublabel=option.sublabel,
+        intent=option.intent,
+        arg=option.arg,
+        selected=option.selected,
+        disabled=not option.enabled,
+    )
     bind_send(tile, send)
     return tile
+
+
+def option_choice(option: Option, send: Send) -> ChoiceButton:
+    """A two-line start-screen button for one view-model option."""
+    style = "primary" if option.primary else "secondary"
+    button = ChoiceButton(
+        label=option.label,
+        sublabel=option.sublabel,
+        intent=option.intent,
+        arg=option.arg,
+        style=style if option.enabled else "disabled",
+        disabled=not option.enabled,
+    )
+    bind_send(button, send)
+    return button
 
 
 def set_shown(widget: Widget, parent: Widget, visible: bool, index: int = 0) -> None:

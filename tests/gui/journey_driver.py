@@ -1,35 +1,45 @@
-"""Walk a resident's journey through the real Kivy screens and screenshot every step.
+"""Walk residents' journeys through the real Kivy screens and screenshot every step.
 
-    python -m tests.gui.journey_driver --out DIR [--large-text] [--lang zh_CN|en]
+    python -m tests.gui.journey_driver --out DIR [--large-text] [--lang zh_CN|en] [--only NAME]
     python -m tests.gui.journey_driver --first-frame
 
-Needs a display (run it under `xvfb-run -a -s "-screen 0 1080x1920x24"`). The core runs with fake
-services, a fake clock, and tasks that run inline unless held (to catch the busy screens). Touches
-go through the window like a finger's, to the widget that shows the intent. Writes NN-<step>.png
-and manifest.json (every view model seen, plus layout problems found) into DIR; exit status 0
-when every step reached the state it expected. `--first-frame` instead starts the app through
-`screens.runner.run_app(exit_after_first_frame=True)` and prints when the first frame was drawn.
+Needs a display (run it under `xvfb-run -a -s "-screen 0 1080x1920x24"`). The core runs with the
+real central client against the reference service in-process (`tests.support.inprocess`), a fake
+receipt printer and A4 printer, a fake clock, and tasks that run inline unless held (to catch the
+busy screens). Touches go through the window like a finger's, to the widget that shows the intent.
+
+One journey per flow kind (see `JOURNEYS`); a journey whose central endpoint does not exist yet is
+skipped and the manifest says which endpoint. Writes <journey>-NN-<step>.png and manifest.json
+(per journey: shots, errors, layout problems, skip reason; plus every view model seen) into DIR;
+exit status 0 when every journey that ran reached the states it expected. `--first-frame` instead
+starts the app through `screens.runner.run_app(exit_after_first_frame=True)` and prints when the
+first frame was drawn.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 STARTED = time.monotonic()
 SIZE = (1080, 1920)
-SETTLE_S = 0.4  # layouts and label textures settle over a few frames
+SETTLE_S = 0.3  # layouts and label textures settle over a few frames
 HOLD_S = 0.12  # how long a simulated finger stays down
+SCROLL_SETTLE_S = 0.3  # after scrolling a list, before touching what came into view
 SETTLE_FRAMES = 3
-WATCHDOG_S = 60
+WATCHDOG_S = 300
+ROOT = Path(__file__).resolve().parents[2]
+API_PREFIX = "/api/v1"
 
 Check = Callable[[Any], bool]
 
@@ -65,12 +75,49 @@ def _run_task(task: str, token: int, work: Callable[[], Any]) -> Any:
     return run_task(task, token, work)
 
 
-def build_core() -> tuple[Any, Any, HeldTaskRunner]:
-    """A KioskCore over fakes, a FakeClock, and a task runner that can hold tasks."""
+@dataclass
+class FakeDocuments:
+    """The A4 printer: records the PDFs it was given instead of printing them."""
+
+    printed: list[tuple[str, int]] = field(default_factory=list)
+
+    def print_pdf(
+        self, pdf: bytes, title: str = "", on_progress: Callable[[str], None] | None = None
+    ) -> None:
+        if not pdf.startswith(b"%PDF"):
+            raise ValueError("not a PDF")
+        self.printed.append((title, len(pdf)))
+
+
+@dataclass
+class Rig:
+    """The core and what the journeys need to reach around it."""
+
+    core: Any
+    clock: Any
+    runner: HeldTaskRunner
+    central: Any  # the real CentralClient
+    routes: frozenset[str]  # the reference service's paths, to tell what exists yet
+
+
+# Devices beyond the defaults (ID card reader, receipt printer): every way to identify is offered,
+# and items that print on A4 can.
+DEVICES = {
+    "document_printer": {"url": "cups://kiosk-a4", "enabled": True},
+    "smartcard": {"url": "pcsc://", "enabled": True},
+    "qr_scanner": {"url": "serial:///dev/ttyACM0", "enabled": True},
+}
+
+
+@contextlib.contextmanager
+def build_core() -> Iterator[Rig]:
+    """A KioskCore over the real client and the reference service in-process, a FakeClock, fake
+    printers, and a task runner that can hold tasks."""
     from kiosk.clock import FakeClock
     from kiosk.config import parse_config
     from kiosk.core import KioskCore, Services
-    from tests.support.fakes import FakeCentral, FakePrinter
+    from tests.support.fakes import FakePrinter
+    from tests.support.inprocess import central_client
 
     runners: list[HeldTaskRunner] = []
 
@@ -79,11 +126,21 @@ def build_core() -> tuple[Any, Any, HeldTaskRunner]:
         return runners[-1]
 
     clock = FakeClock()
-    config = parse_config({"kiosk_id": "KIOSK-DEMO-01", "ui": {"fullscreen": False}})
-    core = KioskCore(config, Services(central=FakeCentral(), printer=FakePrinter()), clock, factory)
-    core.start()
-    core.pump()
-    return core, clock, runners[0]
+    config = parse_config(
+        {"kiosk_id": "KIOSK-DEMO-01", "ui": {"fullscreen": False}, "devices": DEVICES}
+    )
+    with central_client("KIOSK-DEMO-01", clock=clock.now) as (client, http):
+        services = Services(central=client, printer=FakePrinter(), documents=FakeDocuments())
+        core = KioskCore(config, services, clock, factory)
+        core.start()
+        core.pump()
+        # What the service offers now, by path (without its version prefix).
+        paths = http.get("/openapi.json").json()["paths"]
+        routes = frozenset(p.removeprefix(API_PREFIX) for p in paths)
+        try:
+            yield Rig(core, clock, runners[0], client, routes)
+        finally:
+            core.stop()
 
 
 def view_record(view: Any) -> dict[str, Any]:
@@ -91,37 +148,73 @@ def view_record(view: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(view), default=str, ensure_ascii=False))
 
 
-class Journey:
-    """Runs the steps one per settle period on Kivy's clock, then stops the app."""
+@dataclass
+class Step:
+    journey: str
+    name: str | None  # a screenshot is taken when named
+    action: Callable[[], Any]  # may return how long it goes on (a finger still down)
+    state: str
+    check: Check | None = None
 
-    def __init__(self, app: Any, core: Any, clock: Any, runner: HeldTaskRunner, out: Path) -> None:
-        self.app, self.core, self.clock, self.runner, self.out = app, core, clock, runner, out
-        self.steps: list[tuple[str | None, Callable[[], None], str, Check | None]] = []
-        self.shots: list[dict[str, Any]] = []
+
+@dataclass
+class JourneyRecord:
+    shots: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    layout_problems: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+class Journey:
+    """Runs the steps one per settle period on Kivy's clock, then stops the app.
+
+    A failing step ends its journey (recorded) and the next journey starts from the start screen.
+    """
+
+    def __init__(self, app: Any, rig: Rig, out: Path) -> None:
+        self.app, self.rig, self.out = app, rig, out
+        self.core, self.clock, self.runner = rig.core, rig.clock, rig.runner
+        self.steps: list[Step] = []
+        self.records: dict[str, JourneyRecord] = {}
         self.views: list[dict[str, Any]] = []
-        self.errors: list[str] = []
-        self.problems: list[str] = []
-        core.add_listener(lambda view: self.views.append(view_record(view)))
+        self.fatal: list[str] = []
+        self.current = ""
+        self._numbers: dict[str, int] = {}
+        self._finished = False
+        self.core.add_listener(lambda view: self.views.append(view_record(view)))
+
+    # ---- building ------------------------------------------------------------------------------
+
+    def journey(self, name: str) -> None:
+        """Steps added from now on belong to journey `name`."""
+        self.current = name
+        self.records[name] = JourneyRecord()
+
+    def skip(self, name: str, reason: str) -> None:
+        self.records[name] = JourneyRecord(skipped=reason)
+
+    def add(
+        self, name: str | None, action: Callable[[], Any], state: str, check: Check | None = None
+    ) -> None:
+        """A step: do `action`, expect `state` (and `check(view)`), screenshot when named."""
+        self.steps.append(Step(self.current, name, action, str(state), check))
 
     # ---- actions -------------------------------------------------------------------------------
 
     def press(self, intent: str, arg: str | None = None) -> Callable[[], None]:
-        """An action that touches the on-screen widget that sends `intent` (with `arg`)."""
+        """An action that touches the on-screen widget that sends `intent` (with `arg`), scrolling
+        it into view first as a resident would."""
 
-        def act() -> None:
-            from kivy.core.window import Window
-            from kivy.tests.common import UnitTestTouch
-
-            widget = self._find(intent, arg)
-            x, y = widget.to_window(*widget.center)
-            if not (0 <= x < Window.width and 0 <= y < Window.height):
-                raise AssertionError(f"{intent}/{arg} is off screen at {x:.0f},{y:.0f}")
+        def act() -> float:
             from kivy.clock import Clock
 
-            touch = UnitTestTouch(x, y)
-            touch.touch_down()
-            # A finger rests a moment; an instant release confuses ScrollView's tap detection.
-            Clock.schedule_once(lambda _dt: touch.touch_up(), HOLD_S)
+            widget = self._find(intent, arg)
+            if scroll_into_view(widget):
+                # Let the scrolled layout settle before the finger comes down.
+                Clock.schedule_once(lambda _dt: touch(widget, intent, arg), SCROLL_SETTLE_S)
+                return SCROLL_SETTLE_S + HOLD_S
+            touch(widget, intent, arg)
+            return HOLD_S
 
         return act
 
@@ -129,7 +222,7 @@ class Journey:
         return lambda: self.core.post(event)
 
     def advance(self, seconds: float) -> Callable[[], None]:
-        """Move the fake clock on and tick, as a second of real time would."""
+        """Move the fake clock on and tick, as that much real time would."""
 
         def act() -> None:
             from kiosk.events import Tick
@@ -161,17 +254,11 @@ class Journey:
 
     # ---- running -------------------------------------------------------------------------------
 
-    def add(
-        self, name: str | None, action: Callable[[], None], state: str, check: Check | None = None
-    ) -> None:
-        """A step: do `action`, expect `state` (and `check(view)`), screenshot NN-`name`.png."""
-        self.steps.append((name, action, state, check))
-
     def begin(self, *_: object) -> None:
         from kivy.clock import Clock
 
         Clock.schedule_once(
-            lambda _dt: self._fail("watchdog: the journey took too long"), WATCHDOG_S
+            lambda _dt: self._abort("watchdog: the journeys took too long"), WATCHDOG_S
         )
         # The first frames lay the window out; a touch before that lands on a 100x100 widget at 0,0.
         after_frames(SETTLE_FRAMES * 2, lambda: self._next(0))
@@ -179,37 +266,70 @@ class Journey:
     def _next(self, index: int) -> None:
         from kivy.clock import Clock
 
+        if self._finished:
+            return
         if index >= len(self.steps):
             self._finish()
             return
-        name, action, state, check = self.steps[index]
+        step = self.steps[index]
+        record = self.records[step.journey]
         try:
-            action()
+            busy_for = step.action()
         except Exception:
-            self._fail(f"step {index} ({name}): {traceback.format_exc()}")
+            self._journey_failed(index, f"{step.name}: {traceback.format_exc(limit=3)}")
             return
 
         def settled(_dt: float) -> None:
+            from screens.routing import screen_for
+
             self.core.pump()
-            if self.core.state != state:
-                self._fail(f"step {index} ({name}): state {self.core.state}, expected {state}")
+            if self.core.state != step.state:
+                self._journey_failed(
+                    index, f"{step.name}: state {self.core.state}, expected {step.state}"
+                )
                 return
-            if check is not None and not check(self.core.view()):
-                self._fail(f"step {index} ({name}): the view does not show the expected change")
+            view = self.core.view()
+            if self.app.manager.current != screen_for(view):
+                # The screen failed to render this view (its error is in the log).
+                self._journey_failed(index, f"{step.name}: {view.state} not on screen")
+                return
+            if step.check is not None and not step.check(view):
+                self._journey_failed(index, f"{step.name}: the view does not show what it should")
                 return
             # A render in this very frame leaves layouts pending: let a few frames pass first.
-            after_frames(SETTLE_FRAMES, lambda: done())
+            after_frames(SETTLE_FRAMES, done)
 
         def done() -> None:
-            if name is None:
+            if step.name is None:
                 self._next(index + 1)
-            else:
-                number = sum(1 for s in self.steps[:index] if s[0]) + 1
-                self._capture(f"{number:02d}-{name}.png", lambda: self._next(index + 1))
+                return
+            number = self._numbers.get(step.journey, 0) + 1
+            self._numbers[step.journey] = number
+            filename = f"{step.journey}-{number:02d}-{step.name}.png"
+            self._capture(filename, record, lambda: self._next(index + 1))
 
-        Clock.schedule_once(settled, SETTLE_S)
+        # Settle counts from when the action is over (the finger lifted), not when it began.
+        extra = busy_for if isinstance(busy_for, int | float) else 0.0
+        Clock.schedule_once(settled, SETTLE_S + extra)
 
-    def _capture(self, filename: str, then: Callable[[], None]) -> None:
+    def _journey_failed(self, index: int, message: str) -> None:
+        """Record the failure, put the kiosk back at the start, go on with the next journey."""
+        from kivy.clock import Clock
+
+        from kiosk.events import Intent
+
+        journey = self.steps[index].journey
+        self.records[journey].errors.append(f"step {index} {message}")
+        self.runner.release()
+        self.core.touch(Intent.HOME)
+        self.core.touch(Intent.BACK)  # from thanks, home is "finish"
+        nxt = next(
+            (i for i in range(index + 1, len(self.steps)) if self.steps[i].journey != journey),
+            len(self.steps),
+        )
+        Clock.schedule_once(lambda _dt: self._next(nxt), 1.0)
+
+    def _capture(self, filename: str, record: JourneyRecord, then: Callable[[], None]) -> None:
         from kivy.clock import Clock
         from kivy.core.window import Window
 
@@ -219,29 +339,76 @@ class Journey:
             saved = Window.screenshot(name=str(self.out / f"tmp-{filename}"))
             os.replace(saved, self.out / filename)
             view = self.core.view()
-            self.shots.append({"file": filename, "state": view.state, "view": view_record(view)})
-            self.problems.extend(f"{filename}: {p}" for p in layout_problems(self.app))
+            record.shots.append(
+                {
+                    "file": filename,
+                    "state": view.state,
+                    "view": view_record(view),
+                    "texts": visible_texts(self.app),
+                }
+            )
+            record.layout_problems.extend(f"{filename}: {p}" for p in layout_problems(self.app))
             Clock.schedule_once(lambda _dt: then(), 0)
 
         Window.bind(on_flip=on_flip)
         Window.canvas.ask_update()
 
-    def _fail(self, message: str) -> None:
-        if not self.errors:
-            self.errors.append(message)
+    def _abort(self, message: str) -> None:
+        self.fatal.append(message)
         self._finish()
 
     def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
         manifest = {
             "size": list(SIZE),
-            "shots": self.shots,
+            "journeys": {name: dataclasses.asdict(r) for name, r in self.records.items()},
             "views": self.views,
-            "errors": self.errors,
-            "layout_problems": self.problems,
+            "fatal": self.fatal,
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=1)
         (self.out / "manifest.json").write_text(text, encoding="utf-8")
         self.app.stop()
+
+
+def touch(widget: Any, intent: str, arg: str | None) -> None:
+    """A finger on `widget`'s centre: down, a moment's rest, up."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    if not (0 <= x < Window.width and 0 <= y < Window.height):
+        raise AssertionError(f"{intent}/{arg} is off screen at {x:.0f},{y:.0f}")
+    finger = UnitTestTouch(x, y)
+    finger.touch_down()
+    # A finger rests a moment; an instant release confuses ScrollView's tap detection.
+    Clock.schedule_once(lambda _dt: finger.touch_up(), HOLD_S)
+
+
+def ancestors(widget: Any) -> Iterator[Any]:
+    """`widget`'s parents up to the window (whose parent is itself)."""
+    parent = widget.parent
+    while parent is not None and parent is not widget:
+        yield parent
+        widget, parent = parent, parent.parent
+
+
+def scroll_into_view(widget: Any) -> bool:
+    """Scroll the ScrollView holding `widget` until all of it shows; True if it had to scroll."""
+    from kivy.uix.scrollview import ScrollView
+
+    parent = next((a for a in ancestors(widget) if isinstance(a, ScrollView)), None)
+    if parent is None:
+        return False
+    x, y = widget.to_window(widget.x, widget.y)
+    top = y + widget.height
+    sx, sy = parent.to_window(parent.x, parent.y)
+    if y >= sy and top <= sy + parent.height:
+        return False
+    parent.scroll_to(widget, padding=20, animate=False)
+    return True
 
 
 def after_frames(frames: int, then: Callable[[], None]) -> None:
@@ -254,9 +421,37 @@ def after_frames(frames: int, then: Callable[[], None]) -> None:
         Clock.schedule_once(lambda _dt: after_frames(frames - 1, then), 0)
 
 
+def _on_screen(widget: Any) -> bool:
+    """Whether `widget` is in the window and not scrolled out of its ScrollView's view."""
+    from kivy.uix.scrollview import ScrollView
+
+    if widget.get_root_window() is None:
+        return False
+    _x, y = widget.to_window(widget.x, widget.y)
+    for parent in ancestors(widget):
+        if isinstance(parent, ScrollView):
+            _sx, sy = parent.to_window(parent.x, parent.y)
+            if y + widget.height < sy or y > sy + parent.height:
+                return False
+    return True
+
+
+def visible_texts(app: Any) -> list[str]:
+    """The words on screen now, top to bottom (for reviews: e.g. Chinese left in English mode)."""
+    from kivy.uix.label import Label
+
+    found = []
+    for w in app.root.walk():
+        if isinstance(w, Label) and w.text.strip() and _on_screen(w):
+            _x, y = w.to_window(w.x, w.y)
+            found.append((-y - w.height, w.text))
+    return [text for _y, text in sorted(found)]
+
+
 def layout_problems(app: Any) -> list[str]:
-    """Text cut off, text too small, touch targets too short: what a screenshot review looks for."""
+    """Text cut off, text too small, touch targets too short, QR codes too small to scan."""
     from kivy.uix.behaviors import ButtonBehavior
+    from kivy.uix.image import Image
     from kivy.uix.label import Label
 
     from screens import theme
@@ -276,58 +471,329 @@ def layout_problems(app: Any) -> list[str]:
                 problems.append(f"text smaller than 28 px ({w.font_size:.0f}): {w.text!r}")
         if isinstance(w, ButtonBehavior) and w.height < 120 * scale - 0.5:
             problems.append(f"touch target {w.height:.0f} px tall: {type(w).__name__}")
+        if isinstance(w, Image) and w.texture is not None and min(w.size) < 300 * scale - 0.5:
+            problems.append(f"QR code only {min(w.size):.0f} px: too small to scan")
     return problems
 
 
-def plan(journey: Journey, *, large_text: bool, language: str) -> None:
-    """The journey: every state, a read error, a countdown warning, and back to the start."""
-    from drivers.state import DeviceState, DeviceStatus
-    from kiosk.events import CardRead, CardReadFailed, DeviceChanged, Intent
-    from tests.support.fakes import card
+# ---- the journeys --------------------------------------------------------------------------------
 
-    j = journey
+PRINT_CATEGORY, PRINT_ITEM = "shebao", "shebao.insured-cert"
+GUIDE_CATEGORY, GUIDE_ITEM = "huji", "huji.birth-registration"
+TICKET_CATEGORY, TICKET_ITEM = "huji", "huji.id-card-renewal"
+A4_CATEGORY, A4_ITEM = "huji", "huji.household-cert"
+LOOKUP_CATEGORY, LOOKUP_ITEM = "zonghe", "zonghe.case-progress"
+RECORDS_CATEGORY, RECORDS_ITEM = "shebao", "shebao.rights-record"
+
+
+def _missing(rig: Rig, client_method: str, route: str) -> str | None:
+    """Why a journey cannot run yet: the client method or the service route is missing."""
+    if not hasattr(rig.central, client_method):
+        return f"CentralClient.{client_method} is missing (for {route})"
+    if route not in rig.routes:
+        return f"the reference service has no {route} endpoint"
+    return None
+
+
+def seeded_receipt_no() -> str | None:
+    """A case receipt number the reference service is seeded with, if any."""
+    path = ROOT / "central" / "seed" / "cases.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text("utf-8"))
+    cases = data.get("cases", data) if isinstance(data, dict) else data
+    for case in cases:
+        number = str(case.get("receipt_no", ""))
+        if len(number) == 16 and number.isdigit():
+            return number
+    return None
+
+
+def _modes(j: Journey, large_text: bool, language: str) -> None:
+    """The resident's display choices, made on the start screen (each session starts afresh)."""
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
     if large_text:
-        j.add(None, j.press(Intent.TOGGLE_LARGE_TEXT), "attract", lambda v: v.large_text)
+        j.add(None, j.press(Intent.TOGGLE_LARGE_TEXT), StateId.ATTRACT, lambda v: v.large_text)
     if language == "en":
-        j.add(None, j.press(Intent.TOGGLE_LANGUAGE), "attract", lambda v: v.language == "en")
-    j.add("attract", lambda: None, "attract")
-    j.add("await_card", j.press(Intent.START), "await_card")
-    j.add(
-        "await_card-notice", j.post(CardReadFailed("unreadable")), "await_card", lambda v: v.notice
-    )
-    j.add("identifying", j.hold("verify", j.post(CardRead(card()))), "identifying")
-    j.add("categories", j.runner.release, "categories")
-    j.add("items", j.press(Intent.PICK_CATEGORY, "shebao"), "items")
-    j.add("guide-no-print", j.press(Intent.PICK_ITEM, "SB002"), "guide")
-    j.add(None, j.press(Intent.BACK), "items")
-    j.add("guide", j.press(Intent.PICK_ITEM, "SB001"), "guide")
-    warn_at = journey.core.config.ui.timeouts.guide_s - 10
-    j.add("guide-countdown", j.advance(warn_at), "guide", lambda v: v.seconds_left is not None)
-    j.add(None, j.press(Intent.MORE_TIME), "guide", lambda v: v.seconds_left is None)
-    # The printer fails: printing is greyed out with the reason; it comes back without a restart.
-    offline = DeviceChanged("receipt_printer", DeviceStatus(DeviceState.OFFLINE, "unplugged"))
-    greyed = lambda v: not v.options[0].enabled  # noqa: E731
-    j.add("guide-printer-offline", j.post(offline), "guide", greyed)
-    back = DeviceChanged("receipt_printer", DeviceStatus(DeviceState.ONLINE))
-    j.add(None, j.post(back), "guide", lambda v: v.options[0].enabled)
-    j.add("printing", j.hold("print", j.press(Intent.PRINT)), "printing")
-    j.add("rating", j.runner.release, "rating")
-    j.add("thanks", j.press(Intent.RATE, "5"), "thanks")
+        j.add(None, j.press(Intent.TOGGLE_LANGUAGE), StateId.ATTRACT, lambda v: v.language == "en")
+
+
+def _not_busy(view: Any) -> bool:
+    return not view.busy
+
+
+def _rate_and_finish(j: Journey, level: str = "5") -> None:
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    j.add("thanks", j.press(Intent.RATE, level), StateId.THANKS)
     # Back at the start, the next resident gets the default text size and language again.
     wiped = lambda v: not v.large_text and v.language == "zh_CN"  # noqa: E731
-    j.add("attract-again", j.press(Intent.BACK), "attract", wiped)
+    j.add("attract-again", j.press(Intent.BACK), StateId.ATTRACT, wiped)
+
+
+def plan_print(j: Journey) -> None:
+    """(a) Card on the start screen, a certificate on the receipt printer, a rating, thanks."""
+    from drivers.idcard.sim_cards import LI_XIUYING
+    from kiosk.events import CardRead, CardReadFailed, Intent
+    from kiosk.ids import StateId
+
+    j.add("attract", lambda: None, StateId.ATTRACT)
+    j.add("await_identity", j.press(Intent.START), StateId.AWAIT_IDENTITY)
+    j.add(
+        "await_identity-notice",
+        j.post(CardReadFailed("unreadable")),
+        StateId.AWAIT_IDENTITY,
+        lambda v: bool(v.notice),
+    )
+    j.add("verifying", j.hold("verify", j.post(CardRead(LI_XIUYING))), StateId.VERIFYING)
+    j.add("categories", j.runner.release, StateId.CATEGORIES)
+    j.add("items", j.press(Intent.PICK_CATEGORY, PRINT_CATEGORY), StateId.ITEMS)
+    j.add("guide", j.press(Intent.PICK_ITEM, PRINT_ITEM), StateId.GUIDE, _not_busy)
+    j.add("printing", j.hold("print", j.press(Intent.ACT)), StateId.PRINTING)
+    receipt_out = lambda v: len(j.core.services.printer.receipts) == 1  # noqa: E731
+    j.add("rate", j.runner.release, StateId.RATE, receipt_out)
+    _rate_and_finish(j)
+
+
+def plan_guide(j: Journey) -> None:
+    """(b) No card: browse to a guide, print its checklist, rate it low, say why, thanks."""
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    j.add("attract", lambda: None, StateId.ATTRACT)
+    j.add("categories", j.press(Intent.BROWSE), StateId.CATEGORIES, lambda v: not v.subtitle)
+    j.add("items", j.press(Intent.PICK_CATEGORY, GUIDE_CATEGORY), StateId.ITEMS)
+    has_qr = lambda v: not v.busy and bool(v.qr)  # noqa: E731
+    j.add("guide", j.press(Intent.PICK_ITEM, GUIDE_ITEM), StateId.GUIDE, has_qr)
+    j.add("printing", j.hold("print", j.press(Intent.ACT)), StateId.PRINTING)
+    j.add("rate", j.runner.release, StateId.RATE)
+    j.add("reasons", j.press(Intent.RATE, "2"), StateId.REASONS)
+
+    def chosen(*codes: str) -> Check:
+        return lambda v: {o.arg for o in v.options if o.selected} == set(codes)
+
+    j.add(None, j.press(Intent.TOGGLE_REASON, "guide_unclear"), StateId.REASONS)
+    j.add(
+        "reasons-chosen",
+        j.press(Intent.TOGGLE_REASON, "long_wait"),
+        StateId.REASONS,
+        chosen("guide_unclear", "long_wait"),
+    )
+    j.add("thanks", j.press(Intent.SUBMIT_RATING), StateId.THANKS)
+    j.add("attract-again", j.press(Intent.BACK), StateId.ATTRACT)
+
+
+def _to_lookup_entry(j: Journey) -> None:
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    j.add(None, j.press(Intent.BROWSE), StateId.CATEGORIES)
+    j.add(None, j.press(Intent.PICK_CATEGORY, LOOKUP_CATEGORY), StateId.ITEMS)
+    j.add("guide", j.press(Intent.PICK_ITEM, LOOKUP_ITEM), StateId.GUIDE, _not_busy)
+    empty = lambda v: v.entry == ""  # noqa: E731
+    j.add("lookup_entry", j.press(Intent.ACT), StateId.LOOKUP_ENTRY, empty)
+
+
+def _type(j: Journey, digits: str) -> None:
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    for digit in digits:
+        j.add(None, j.press(Intent.DIGIT, digit), StateId.LOOKUP_ENTRY)
+
+
+def plan_pad(j: Journey) -> None:
+    """The digit pad on its own (no lookup endpoint needed): type, submit too few, clear, back."""
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    _to_lookup_entry(j)
+    _type(j, "2026110")
+    # Until all 16 digits are there, 查询 is greyed out.
+    typed = lambda v: v.entry == "2026 1103" and not v.options[-1].enabled  # noqa: E731
+    j.add("lookup_entry-typed", j.press(Intent.DIGIT, "3"), StateId.LOOKUP_ENTRY, typed)
+    # 返回 takes back one digit first; 清空 clears all.
+    j.add(None, j.press(Intent.BACK), StateId.LOOKUP_ENTRY, lambda v: v.entry == "2026 110")
+    j.add(None, j.press(Intent.DIGIT, "clear"), StateId.LOOKUP_ENTRY, lambda v: v.entry == "")
+    j.add(None, j.press(Intent.BACK), StateId.GUIDE)
+    j.add(None, j.press(Intent.HOME), StateId.ATTRACT)
+
+
+def plan_lookup(j: Journey, receipt_no: str) -> None:
+    """(c) A case by its receipt number on the digit pad, its progress, done, rating skipped."""
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    _to_lookup_entry(j)
+    _type(j, receipt_no[:-1])
+    full = lambda v: v.entry.replace(" ", "") == receipt_no  # noqa: E731
+    j.add("lookup_entry-full", j.press(Intent.DIGIT, receipt_no[-1]), StateId.LOOKUP_ENTRY, full)
+    j.add("looking_up", j.hold("lookup", j.press(Intent.SUBMIT_ENTRY)), StateId.LOOKING_UP)
+    found = lambda v: any(receipt_no in line for s in v.sections for line in s.lines)  # noqa: E731
+    j.add("lookup_result", j.runner.release, StateId.LOOKUP_RESULT, found)
+    j.add("rate", j.press(Intent.DONE), StateId.RATE)
+    j.add("thanks", j.press(Intent.SKIP), StateId.THANKS)
+    j.add(None, j.press(Intent.BACK), StateId.ATTRACT)
+
+
+def plan_records(j: Journey) -> None:
+    """A record lookup by identity: a paged table, the next page, printed, done."""
+    from drivers.idcard.sim_cards import LI_XIUYING
+    from kiosk.events import CardRead, Intent
+    from kiosk.ids import StateId
+
+    j.add(None, j.press(Intent.START), StateId.AWAIT_IDENTITY)
+    j.add(None, j.post(CardRead(LI_XIUYING)), StateId.CATEGORIES)
+    j.add(None, j.press(Intent.PICK_CATEGORY, RECORDS_CATEGORY), StateId.ITEMS)
+    j.add("guide", j.press(Intent.PICK_ITEM, RECORDS_ITEM), StateId.GUIDE, _not_busy)
+    j.add("looking_up", j.hold("lookup", j.press(Intent.ACT)), StateId.LOOKING_UP)
+    table = lambda v: v.table is not None and len(v.table.rows) > 0  # noqa: E731
+    j.add("lookup_result", j.runner.release, StateId.LOOKUP_RESULT, table)
+    page_two = lambda v: v.table is not None and v.options[0].enabled  # noqa: E731
+    j.add("lookup_result-page2", j.press(Intent.PAGE, "next"), StateId.LOOKUP_RESULT, page_two)
+    printed = lambda v: len(j.core.services.printer.receipts) >= 1  # noqa: E731
+    j.add(None, j.press(Intent.PRINT), StateId.RATE, printed)
+    j.add(None, j.press(Intent.SKIP), StateId.THANKS)
+    j.add(None, j.press(Intent.BACK), StateId.ATTRACT)
+
+
+def plan_ticket(j: Journey) -> None:
+    """(d) Browse to a ticket item, 取号, identify when asked, the ticket, done."""
+    from drivers.idcard.sim_cards import LI_XIUYING
+    from kiosk.events import CardRead, Intent
+    from kiosk.ids import StateId
+
+    j.add(None, j.press(Intent.BROWSE), StateId.CATEGORIES)
+    j.add(None, j.press(Intent.PICK_CATEGORY, TICKET_CATEGORY), StateId.ITEMS)
+    j.add("guide", j.press(Intent.PICK_ITEM, TICKET_ITEM), StateId.GUIDE, _not_busy)
+    j.add("await_identity", j.press(Intent.ACT), StateId.AWAIT_IDENTITY)
+    j.add("ticketing", j.hold("ticket", j.post(CardRead(LI_XIUYING))), StateId.TICKETING)
+    printed = lambda v: len(j.core.services.printer.receipts) >= 1  # noqa: E731
+    j.add("ticket", j.runner.release, StateId.TICKET, printed)
+    j.add("rate", j.press(Intent.DONE), StateId.RATE)
+    j.add("thanks", j.press(Intent.SKIP), StateId.THANKS)
+    j.add(None, j.press(Intent.BACK), StateId.ATTRACT)
+
+
+def plan_a4(j: Journey) -> None:
+    """A certificate on A4: preview with its verification QR code, print, rating skipped."""
+    from drivers.idcard.sim_cards import LI_XIUYING
+    from kiosk.events import CardRead, Intent
+    from kiosk.ids import StateId
+
+    j.add(None, j.press(Intent.START), StateId.AWAIT_IDENTITY)
+    j.add(None, j.post(CardRead(LI_XIUYING)), StateId.CATEGORIES)
+    j.add(None, j.press(Intent.PICK_CATEGORY, A4_CATEGORY), StateId.ITEMS)
+    j.add("guide", j.press(Intent.PICK_ITEM, A4_ITEM), StateId.GUIDE, _not_busy)
+    j.add("preparing", j.hold("prepare", j.press(Intent.ACT)), StateId.PREPARING)
+    has_qr = lambda v: bool(v.qr)  # noqa: E731
+    j.add("preview", j.runner.release, StateId.PREVIEW, has_qr)
+    printed = lambda v: len(j.core.services.documents.printed) == 1  # noqa: E731
+    j.add("rate", j.press(Intent.PRINT), StateId.RATE, printed)
+    j.add(None, j.press(Intent.SKIP), StateId.THANKS)
+    j.add(None, j.press(Intent.BACK), StateId.ATTRACT)
+
+
+def plan_timeout(j: Journey) -> None:
+    """(e) A resident walks away: the countdown warns, 继续办理 keeps them, then it times out."""
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    j.add(None, j.press(Intent.BROWSE), StateId.CATEGORIES)
+    limit = j.core.config.ui.timeouts.default_s
+    warns = lambda v: v.seconds_left is not None  # noqa: E731
+    j.add("countdown", j.advance(limit - 10), StateId.CATEGORIES, warns)
+    j.add(None, j.press(Intent.MORE_TIME), StateId.CATEGORIES, lambda v: v.seconds_left is None)
+    wiped = lambda v: not v.large_text and v.language == "zh_CN"  # noqa: E731
+    j.add("timed-out", j.advance(limit + 1), StateId.ATTRACT, wiped)
+
+
+def plan_device(j: Journey) -> None:
+    """(f) Devices down: printing greyed with the reason on the guide; identity on the start."""
+    from drivers.idcard.sim_cards import LI_XIUYING
+    from drivers.state import DeviceState, DeviceStatus
+    from kiosk.events import CardRead, DeviceChanged, Intent
+    from kiosk.ids import StateId
+
+    def status(device: str, state: DeviceState, detail: str = "") -> DeviceChanged:
+        return DeviceChanged(device, DeviceStatus(state, detail))
+
+    j.add(None, j.press(Intent.START), StateId.AWAIT_IDENTITY)
+    j.add(None, j.post(CardRead(LI_XIUYING)), StateId.CATEGORIES)
+    j.add(None, j.press(Intent.PICK_CATEGORY, PRINT_CATEGORY), StateId.ITEMS)
+    j.add(None, j.press(Intent.PICK_ITEM, PRINT_ITEM), StateId.GUIDE, _not_busy)
+    offline = j.post(status("receipt_printer", DeviceState.OFFLINE, "unplugged"))
+    greyed = lambda v: not v.options[0].enabled and bool(v.hint)  # noqa: E731
+    j.add("guide-printer-offline", offline, StateId.GUIDE, greyed)
+    # It comes back without a restart.
+    online = j.post(status("receipt_printer", DeviceState.ONLINE))
+    j.add(None, online, StateId.GUIDE, lambda v: v.options[0].enabled)
+    j.add(None, j.press(Intent.HOME), StateId.ATTRACT)
+    readers = ("idcard", "smartcard", "qr_scanner")
+
+    def all_down() -> None:
+        for name in readers:
+            j.core.post(status(name, DeviceState.OFFLINE, "unplugged"))
+
+    j.add("attract-no-identify", all_down, StateId.ATTRACT, lambda v: not v.options[0].enabled)
+
+    def all_up() -> None:
+        for name in readers:
+            j.core.post(status(name, DeviceState.ONLINE))
+
+    j.add(None, all_up, StateId.ATTRACT, lambda v: v.options[0].enabled)
+
+
+def plan(journey: Journey, *, large_text: bool, language: str, only: str | None = None) -> None:
+    """Every journey, or those named in `only` (comma-separated), each from the start screen."""
+    rig = journey.rig
+    receipt_no = seeded_receipt_no()
+    lookup_missing = _missing(rig, "case", "/cases/{receipt_no}")
+    if lookup_missing is None and receipt_no is None:
+        lookup_missing = "no seeded case (central/seed/cases.json) to look up"
+    a4_missing = _missing(rig, "certificate_pdf", "/certificates/{certificate_no}/pdf")
+    journeys: dict[str, tuple[str | None, Callable[[Journey], None]]] = {
+        "print": (None, plan_print),
+        "guide": (None, plan_guide),
+        "pad": (None, plan_pad),
+        "lookup": (lookup_missing, lambda j: plan_lookup(j, receipt_no or "")),
+        "records": (_missing(rig, "records", "/records/{item_code}"), plan_records),
+        "ticket": (_missing(rig, "take_ticket", "/tickets"), plan_ticket),
+        "a4": (a4_missing, plan_a4),
+        "timeout": (None, plan_timeout),
+        "device": (None, plan_device),
+    }
+    wanted = set(only.split(",")) if only else set(journeys)
+    for name, (missing, build) in journeys.items():
+        if name not in wanted:
+            continue
+        if missing is not None:
+            journey.skip(name, missing)
+            continue
+        journey.journey(name)
+        _modes(journey, large_text, language)
+        build(journey)
+
+
+JOURNEYS = ("print", "guide", "pad", "lookup", "records", "ticket", "a4", "timeout", "device")
 
 
 def first_frame() -> int:
     """Start the app as the CLI does, quit after the first frame, print when it came (JSON)."""
     from screens.runner import run_app
 
-    core, _clock, _runner = build_core()
     seen: list[float] = []
-    status = run_app(
-        core, fullscreen=False, size=SIZE, exit_after_first_frame=True, on_first_frame=seen.append
-    )
-    core.stop()
+    with build_core() as rig:
+        status = run_app(
+            rig.core,
+            fullscreen=False,
+            size=SIZE,
+            exit_after_first_frame=True,
+            on_first_frame=seen.append,
+        )
     print(
         json.dumps({"status": status, "calls": len(seen), "after_s": [t - STARTED for t in seen]})
     )
@@ -335,11 +801,12 @@ def first_frame() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the journey and write the screenshots; returns the exit status."""
+    """Run the journeys and write the screenshots; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--large-text", action="store_true")
     parser.add_argument("--lang", choices=("zh_CN", "en"), default="zh_CN")
+    parser.add_argument("--only", help="comma-separated journey names: " + ", ".join(JOURNEYS))
     parser.add_argument("--first-frame", action="store_true")
     args = parser.parse_args(argv)
     if args.first_frame:
@@ -357,16 +824,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from screens.app import KioskApp
 
-    core, clock, runner = build_core()
-    app = KioskApp(core, fullscreen=False, size=SIZE)
-    journey = Journey(app, core, clock, runner, args.out)
-    plan(journey, large_text=args.large_text, language=args.lang)
-    Clock.schedule_once(journey.begin, 0.5)
-    app.run()
-    core.stop()
-    for error in journey.errors:
+    with build_core() as rig:
+        app = KioskApp(rig.core, fullscreen=False, size=SIZE)
+        journey = Journey(app, rig, args.out)
+        plan(journey, large_text=args.large_text, language=args.lang, only=args.only)
+        Clock.schedule_once(journey.begin, 0.5)
+        app.run()
+    failed = journey.fatal + [
+        f"{name}: {error}" for name, r in journey.records.items() for error in r.errors
+    ]
+    for error in failed:
         print(error, file=sys.stderr)
-    return 1 if journey.errors else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
