@@ -24,6 +24,7 @@ from drivers.qr.admission import Admitted, AppointmentCode, CaseNumber, EidToken
 from drivers.state import DeviceState, DeviceStatus
 from kiosk import device_inputs
 from kiosk.availability import IDENTIFY_FUNCTIONS, Function, available_functions
+from kiosk.central import CentralClient
 from kiosk.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.events import (
@@ -78,7 +79,7 @@ class Journal(Protocol):
 class Services:
     """What the core talks to; each is replaceable in tests."""
 
-    central: Any
+    central: CentralClient
     printer: Any
     journal: Journal | None = None
     outbox: Any = None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.central import CentralProtocolError, CentralRejected, CentralUnavailable
+from kiosk.central import CentralClient, CentralProtocolError, CentralRejected, CentralUnavailable
 from kiosk.outbox import PermanentDeliveryError, Sender, TransientDeliveryError
 
 
-def central_sender(central: Any) -> Sender:
+def central_sender(central: CentralClient) -> Sender:
     """A sender for every outbox kind the central service accepts."""
 
     def send(kind: str, payload: dict[str, Any], idempotency_key: str) -> None:

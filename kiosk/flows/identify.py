@@ -7,7 +7,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from kiosk.central import CentralError, CentralRejected, CentralUnavailable
+from kiosk.central import CentralClient, CentralError, CentralRejected, CentralUnavailable
 from kiosk.ids import IdentityMethod
 from kiosk.session import Identity
 from kiosk.tasks import UserFacingError
@@ -34,7 +34,7 @@ def is_expired(identity: Identity, today: date) -> bool:
     return identity.valid_until is not None and identity.valid_until < today
 
 
-def verify_eid(central: Any, token: str) -> Identity:
+def verify_eid(central: CentralClient, token: str) -> Identity:
     """Ask the central service whose e-ID this is; the kiosk never sees the number."""
     try:
         result = central.verify_eid(token.strip())
@@ -65,7 +65,7 @@ def user_error(exc: CentralError) -> UserFacingError:
     return UserFacingError("service_error")
 
 
-def verify(central: Any, identity: Identity) -> str:
+def verify(central: CentralClient, identity: Identity) -> str:
     """Ask the central service who this is; returns the opaque person reference."""
     try:
         result = central.verify_identity(
@@ -78,7 +78,7 @@ def verify(central: Any, identity: Identity) -> str:
     return str(result.person_ref)
 
 
-def fetch_item(central: Any, code: str) -> Any:
+def fetch_item(central: CentralClient, code: str) -> Any:
     """The full guide of one service item."""
     try:
         return central.item(code)
@@ -86,7 +86,7 @@ def fetch_item(central: Any, code: str) -> Any:
         raise user_error(exc) from None
 
 
-def read_social_security_card(smartcard: Any, central: Any, today: date) -> Identity:
+def read_social_security_card(smartcard: Any, central: CentralClient, today: date) -> Identity:
     """Read the social security card in the reader and ask the central service who it is.
 
     Its 社会保障号码 is the holder's citizen ID number. An expired card is refused like an

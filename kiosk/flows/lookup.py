@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from drivers.printer import Cut, Feed, Receipt, Text
-from kiosk.central import CentralError, CentralRejected
+from kiosk.central import CentralClient, CentralError, CentralRejected
 from kiosk.flows.identify import user_error
 from kiosk.flows.receipts import print_or_explain
 from kiosk.i18n import translator
@@ -45,7 +45,7 @@ class LookupResult:
     page: Any = None
 
 
-def run(central: Any, query: LookupQuery) -> LookupResult:
+def run(central: CentralClient, query: LookupQuery) -> LookupResult:
     """Ask the central service; errors come out as messages a resident can be shown."""
     try:
         if query.kind == "case":

@@ -19,7 +19,7 @@ from drivers.docprinter.errors import (
 )
 from drivers.printer import Cut, Feed, Qr, Receipt, Text
 from drivers.state import PaperState
-from kiosk.central import CentralError
+from kiosk.central import CentralClient, CentralError
 from kiosk.device_manager import DeviceUnavailable
 from kiosk.flows.identify import user_error
 from kiosk.flows.receipts import print_or_explain
@@ -66,7 +66,7 @@ def build_receipt(certificate: Any, job: PrintJob) -> Receipt:
     return Receipt(tuple(elements))
 
 
-def run(central: Any, printer: Any, job: PrintJob) -> Any:
+def run(central: CentralClient, printer: Any, job: PrintJob) -> Any:
     """Issue and print; returns the certificate. Errors come out as safe user-facing messages."""
     try:
         certificate = central.issue_certificate(job.item_code, job.person_ref, job.idempotency_key)
@@ -87,7 +87,7 @@ class Document:
         return f"Document({self.certificate.certificate_no}, {len(self.pdf)} bytes)"
 
 
-def prepare(central: Any, job: PrintJob) -> Document:
+def prepare(central: CentralClient, job: PrintJob) -> Document:
     """Issue the certificate and fetch its A4 PDF (nothing is printed yet)."""
     try:
         certificate = central.issue_certificate(job.item_code, job.person_ref, job.idempotency_key)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from drivers.printer import Cut, Feed, Receipt, Text
-from kiosk.central import CentralError, CentralRejected
+from kiosk.central import CentralClient, CentralError, CentralRejected
 from kiosk.flows.identify import user_error
 from kiosk.flows.receipts import print_or_explain
 from kiosk.i18n import translator
@@ -79,7 +79,7 @@ class TicketOutcome:
     print_problem: str | None = None
 
 
-def take(central: Any, printer: Any, job: TicketJob) -> TicketOutcome:
+def take(central: CentralClient, printer: Any, job: TicketJob) -> TicketOutcome:
     """Take (or check in for) a ticket at the central service, then print it."""
     try:
         if job.item_code is not None:
