@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from kiosk.config import KioskConfig
+from kiosk.ids import StateId
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 CARD_PLACING_DELAY_S = 2.0
 # The synthetic camera of a bare `sim://`: small and slow, to leave the CPU to the screens.
 DEFAULT_CAMERA_URL = "sim://camera?width=320&height=240&fps=5"
-_ASKING_FOR_IDENTITY = frozenset({"await_identity", "await_card"})
-_SESSION_OVER = frozenset({"attract", "thanks"})
+_ASKING_FOR_IDENTITY = frozenset({StateId.AWAIT_IDENTITY})
+_SESSION_OVER = frozenset({StateId.ATTRACT, StateId.THANKS})
 
 
 class SimulatedHall:
