@@ -50,7 +50,8 @@ def journey() -> None:
         core, reader = runtime.core, runtime.hall.smartcard_sim
         assert reader is not None and reader.client is not None, runtime.hall.problems
         pump_until(core, lambda c: c.catalogue is not None)
-        pump_until(core, lambda c: "smartcard" in c.devices and c.devices["smartcard"].usable)
+        # the reader is retried with back-off while the private pcscd starts (slow on a busy CI)
+        pump_until(core, lambda c: "smartcard" in c.devices and c.devices["smartcard"].usable, 60)
         time.sleep(0.5)
         assert core.state == StateId.ATTRACT, "an empty reader at boot identifies nobody"
         core.touch(Intent.START)

@@ -58,7 +58,7 @@ EXPECTED = {
         "thanks",
         "attract-again",
     ],
-    "pad": ["guide", "lookup_entry", "lookup_entry-typed"],
+    "pad": ["guide", "lookup_entry", "lookup_entry-typed", "lookup_entry-short"],
     "lookup": [
         "guide",
         "lookup_entry",
