@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     expected = 3 * (runs + 1)
     interval = f"{args.lpstat_interval:g} s"
     print(f"A4 job, submit -> completed, {runs} runs each, private cupsd queue {QUEUE}")
-    print(summary(f"kiosk, driver polls every {POLL_INTERVAL:g} s", f.kiosk))
+    print(summary(f"kiosk, default polls (20 ms doubling to {POLL_INTERVAL:g} s)", f.kiosk))
     print(summary("  of which submit (job in CUPS)", f.kiosk_submit))
     print(summary(f"kiosk, driver polls every {interval}", f.kiosk_fine))
     print(summary(f"baseline: lp + lpstat every {interval}", f.lp))
