@@ -14,6 +14,8 @@ BENCHES = [
     "startup.py",
     "touches.py",
     "a4_print.py",
+    "screen_transitions.py",
+    "gui_sessions.py",
 ]
 
 
