@@ -41,10 +41,31 @@ def _add_mint_eid(central_sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_central(args: argparse.Namespace) -> int:
+    if args.listen_fd is not None:
+        _serve_on_inherited_socket(args.listen_fd, args.db)
+        return 0
     from central.server import serve
 
     serve(args.host, args.port, args.db)
     return 0
+
+
+def _serve_on_inherited_socket(fd: int, db_url: str) -> None:
+    """The embedded default of `kiosk run`: serve on the listening socket it bound for us."""
+    import socket
+
+    import uvicorn
+
+    from central.app import create_app
+
+    config = uvicorn.Config(
+        create_app(db_url),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
 
 
 def _cmd_mint_appointment(args: argparse.Namespace) -> int:
@@ -134,8 +155,13 @@ def configure_logging(*, verbose: bool, quiet: bool = False) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the `kiosk` command."""
+def build_parser(*, with_diag: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of the `kiosk` command.
+
+    `with_diag=False` leaves out the diagnostics' own options: their modules load device libraries
+    (python-escpos alone parses a capabilities file for most of a second), which `kiosk run`
+    must not wait for.
+    """
     parser = argparse.ArgumentParser(prog="kiosk", description="自助服务终端 self-service kiosk")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -153,18 +179,24 @@ def build_parser() -> argparse.ArgumentParser:
     central.add_argument("--host", default="127.0.0.1")
     central.add_argument("--port", type=int, default=8800)
     central.add_argument("--db", default="sqlite:///var/central.db", help="SQLAlchemy database URL")
+    # `kiosk run` starts its embedded service on a socket it bound itself (kiosk.runtime)
+    central.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     central.set_defaults(func=_cmd_central)
     central_sub = central.add_subparsers(dest="central_command", metavar="COMMAND")
     _add_mint_appointment(central_sub)
     _add_mint_eid(central_sub)
 
-    _add_diag(sub)
+    if with_diag:
+        _add_diag(sub)
+    else:
+        sub.add_parser("diag", help="technician's diagnostics (devices, self-tests)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kiosk` command."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(with_diag="diag" in argv).parse_args(argv)
     # a technician's diagnostic prints its answer; only problems belong beside it
     configure_logging(verbose=args.verbose, quiet=args.command == "diag")
     try:

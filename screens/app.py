@@ -1,11 +1,16 @@
 """The Kivy app: common chrome around one screen per state family, driven by the core's view.
 
-The app pumps the core on Kivy's main thread, posts a Tick each second, and renders each new view
-model: header, notice, the state's screen, footer actions and the countdown overlay.
+The app pumps the core on Kivy's main thread (at once when the core's waker says an event was
+posted, and every frame anyway), posts a Tick each second, and renders each new view model:
+header, notice, the state's screen, footer actions and the countdown overlay.
+
+Only the screen of the first view (the start screen) is built before the first frame; the others
+are imported and built just after it, one a frame, or at once when a view needs one sooner.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,15 +26,8 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.events import Intent, Tick
 from kiosk.views import ViewModel
 from screens import pictures, theme  # noqa: F401  (pictures registers the drawn widgets for .kv)
-from screens.attract import AttractScreen
-from screens.await_card import AwaitCardScreen
 from screens.base import KioskScreen
-from screens.busy import BusyScreen
 from screens.chrome import CountdownOverlay, Footer, Header, NoticeBanner
-from screens.guide import GuideScreen
-from screens.menu import MenuScreen
-from screens.pad import PadScreen
-from screens.rating import RatingScreen
 from screens.routing import (
     ATTRACT,
     AWAIT_CARD,
@@ -44,22 +42,32 @@ from screens.routing import (
     screen_for,
     wants_overlay,
 )
-from screens.thanks import ThanksScreen
 from screens.widgets import set_shown
 
 PUMP_INTERVAL_S = 1 / 30
 TICK_INTERVAL_S = 1.0
+# Between building one screen and the next after the first frame: lets a frame through.
+SCREEN_BUILD_GAP_S = 1 / 60
 
-SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
-    ATTRACT: AttractScreen,
-    AWAIT_CARD: AwaitCardScreen,
-    BUSY: BusyScreen,
-    MENU: MenuScreen,
-    GUIDE: GuideScreen,
-    PAD: PadScreen,
-    RATING: RatingScreen,
-    THANKS: ThanksScreen,
+# Screen name -> (module, class). Modules are imported when their screen is first built: each
+# loads its .kv, which the start screen's first frame need not wait for.
+SCREEN_CLASSES: dict[str, tuple[str, str]] = {
+    ATTRACT: ("screens.attract", "AttractScreen"),
+    AWAIT_CARD: ("screens.await_card", "AwaitCardScreen"),
+    BUSY: ("screens.busy", "BusyScreen"),
+    MENU: ("screens.menu", "MenuScreen"),
+    GUIDE: ("screens.guide", "GuideScreen"),
+    PAD: ("screens.pad", "PadScreen"),
+    RATING: ("screens.rating", "RatingScreen"),
+    THANKS: ("screens.thanks", "ThanksScreen"),
 }
+
+
+def screen_class(name: str) -> type[KioskScreen]:
+    """The class of screen `name`, importing its module (and .kv) the first time."""
+    module, cls = SCREEN_CLASSES[name]
+    found: type[KioskScreen] = getattr(importlib.import_module(module), cls)
+    return found
 
 
 class KioskApp(App):
@@ -107,33 +115,49 @@ class KioskApp(App):
         self.header = Header()
         self.notice = NoticeBanner()
         self.manager = ScreenManager(transition=NoTransition())
-        for name, cls in SCREEN_CLASSES.items():
-            self.manager.add_widget(cls(name=name, send=self.send))
         self.footer = Footer()
         for widget in (self.header, self.manager, self.footer):
             column.add_widget(widget)
         root.add_widget(column)
         self.column = column
-        self.overlay = CountdownOverlay(send=self.send)
+        self.overlay: CountdownOverlay | None = None  # built when a countdown first warns
         self.root_layout = root
         self.render(self.core.view())
         return root
 
     def on_start(self) -> None:
         self.core.add_listener(self.render)
+        # Events posted from device and worker threads are pumped on the next frame, not at the
+        # next scheduled pump (a card read shows up to a frame sooner).
+        self.core.set_waker(Clock.create_trigger(lambda _dt: self.core.pump(), 0))
         self._events = [
             Clock.schedule_interval(lambda _dt: self.core.pump(), PUMP_INTERVAL_S),
             Clock.schedule_interval(lambda _dt: self.core.post(Tick()), TICK_INTERVAL_S),
             Clock.schedule_interval(lambda _dt: self._update_clock(), TICK_INTERVAL_S),
         ]
         Window.bind(size=lambda *_: self._apply_sizes(self._large_text()))
-        if self.on_first_frame is not None:
-            Window.bind(on_flip=self._first_flip)
+        Window.bind(on_flip=self._first_flip)
 
     def on_stop(self) -> None:
         self._stopped = True
+        self.core.set_waker(None)
+        self.core.remove_listener(self.render)
         for event in self._events:
             event.cancel()
+
+    def _screen(self, name: str) -> KioskScreen:
+        """Screen `name`, built now if it was not yet."""
+        if not self.manager.has_screen(name):
+            self.manager.add_widget(screen_class(name)(name=name, send=self.send))
+        screen: KioskScreen = self.manager.get_screen(name)
+        return screen
+
+    def _build_next_screen(self, _dt: float) -> None:
+        # One a frame, after the first: the start screen stays responsive meanwhile.
+        missing = [name for name in SCREEN_CLASSES if not self.manager.has_screen(name)]
+        if missing and not self._stopped:
+            self._screen(missing[0])
+            Clock.schedule_once(self._build_next_screen, SCREEN_BUILD_GAP_S)
 
     def _first_flip(self, *_: object) -> None:
         # on_flip handlers run after the frame is drawn, just before it is swapped onto the screen.
@@ -142,6 +166,7 @@ class KioskApp(App):
         hook = self.on_first_frame
         if hook is not None:
             Clock.schedule_once(lambda _dt: hook(t), 0)
+        Clock.schedule_once(self._build_next_screen, SCREEN_BUILD_GAP_S)
 
     # ---- acting and rendering ----------------------------------------------------------------
 
@@ -157,7 +182,7 @@ class KioskApp(App):
         if previous is None or previous.large_text != view.large_text:
             self._apply_sizes(view.large_text)
         name = screen_for(view)
-        screen: KioskScreen = self.manager.get_screen(name)
+        screen = self._screen(name)
         content = content_of(view)
         if self._shown.get(name) != content:
             screen.show(view)
@@ -174,6 +199,10 @@ class KioskApp(App):
 
     def _show_countdown(self, view: ViewModel) -> None:
         warn = wants_overlay(view)
+        if warn and self.overlay is None:
+            self.overlay = CountdownOverlay(send=self.send)
+        if self.overlay is None:
+            return
         if warn:
             self.overlay.text = view.countdown_text
             self.overlay.button_text = more_time_label(view)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -88,3 +89,27 @@ def test_logs_mask_id_numbers_whoever_logs_them(capsys):
     logging.getLogger("some.library").warning("card %s rejected", "110101195603121240")
     err = capsys.readouterr().err
     assert "110101195603121240" not in err and "1240" in err
+
+
+def test_kiosk_central_serves_on_a_socket_its_parent_bound(tmp_path):
+    """How `kiosk run` starts its embedded service: the port is known before the child is up,
+    and a request made meanwhile waits in the backlog instead of failing."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        port = sock.getsockname()[1]
+        proc = subprocess.Popen(
+            [*KIOSK, "central", "--listen-fd", str(sock.fileno())]
+            + ["--db", f"sqlite:///{tmp_path / 'c.db'}"],
+            pass_fds=(sock.fileno(),),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+    try:
+        # No retry loop: the connection is accepted once the service is up.
+        health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=60)
+        assert health.status_code == 200, proc.stderr
+    finally:
+        proc.terminate()
+        # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught
+        assert proc.wait(timeout=10) in (0, -signal.SIGTERM)
