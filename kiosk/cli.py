@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -139,11 +140,23 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+def _quiet_library_chatter(record: logging.LogRecord) -> bool:
+    """python-escpos logs every connection on the root logger at INFO: with a status poll every
+    5 s that is a line pair every 5 s, forever. Its warnings and errors still pass."""
+    return not (
+        record.name == "root"
+        and record.levelno < logging.WARNING
+        and f"{os.sep}escpos{os.sep}" in record.pathname
+    )
+
+
 def configure_logging(*, verbose: bool, quiet: bool = False) -> None:
     """One stderr handler whose filter masks ID numbers, whoever logs them (libraries too)."""
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
+    if not verbose:
+        handler.addFilter(_quiet_library_chatter)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -160,9 +160,16 @@ class Supervisor:
             previous, self.status = self.status, status
         if status == previous:
             return
-        if status.state is DeviceState.ONLINE and status.usable:
+        # The log says when a device breaks or comes back; new details of the same state (a SAM
+        # id read, a paper count) go to the core but are not news for the log.
+        changed = (status.state, status.usable, status.reason) != (
+            previous.state,
+            previous.usable,
+            previous.reason,
+        )
+        if changed and status.state is DeviceState.ONLINE and status.usable:
             log.info("%s is %s", self.spec.name, status.state.value)
-        else:
+        elif changed:
             log.warning("%s is %s: %s", self.spec.name, status.state.value, status.reason)
         self._post(DeviceChanged(self.spec.name, status))
 
