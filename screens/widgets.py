@@ -62,12 +62,10 @@ class WrapLabel(Label):
         super()._trigger_texture_update(name, source, value)
 
 
-class KButton(ButtonBehavior, Label):
-    """A large, rounded, high-contrast button carrying an intent and its argument."""
+class _Styled:
+    """Colours from a named style (primary, secondary, ...), darker while pressed."""
 
     style = OptionProperty("secondary", options=list(_STYLES))
-    role = OptionProperty("button", options=list(theme.FONT_SIZES))
-    size_factor = NumericProperty(1.0)  # height as a multiple of the standard touch target
     intent = ObjectProperty(None, allownone=True)
     arg = ObjectProperty(None, allownone=True)
     bg = ColorProperty(theme.SURFACE)
@@ -89,6 +87,13 @@ class KButton(ButtonBehavior, Label):
         self.bg = pressed if self.state == "down" else normal
         self.fg = text
         self.border_colour = border
+
+
+class KButton(_Styled, ButtonBehavior, Label):
+    """A large, rounded, high-contrast button carrying an intent and its argument."""
+
+    role = OptionProperty("button", options=list(theme.FONT_SIZES))
+    size_factor = NumericProperty(1.0)  # height as a multiple of the standard touch target
 
 
 class Tile(ButtonBehavior, BoxLayout):
@@ -123,33 +128,11 @@ class Tile(ButtonBehavior, BoxLayout):
         self.edge_px = 8 if self.selected else 3
 
 
-class ChoiceButton(ButtonBehavior, BoxLayout):
+class ChoiceButton(_Styled, ButtonBehavior, BoxLayout):
     """A large two-line button (what it does, and a line saying how), for the start screen."""
 
     label = StringProperty("")
     sublabel = StringProperty("")
-    intent = ObjectProperty(None, allownone=True)
-    arg = ObjectProperty(None, allownone=True)
-    style = OptionProperty("secondary", options=list(_STYLES))
-    bg = ColorProperty(theme.SURFACE)
-    border_colour = ColorProperty(theme.BLUE)
-    fg = ColorProperty(theme.BLUE_DARK)
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._apply_style()
-
-    def on_style(self, *_: object) -> None:
-        self._apply_style()
-
-    def on_state(self, *_: object) -> None:
-        self._apply_style()
-
-    def _apply_style(self) -> None:
-        normal, pressed, text, border = _STYLES[self.style]
-        self.bg = pressed if self.state == "down" else normal
-        self.fg = text
-        self.border_colour = border
 
 
 def bind_send(widget: KButton | Tile, send: Send) -> None:
