@@ -44,7 +44,7 @@ from kiosk.events import (
 )
 from kiosk.flows import guide, identify, lookup, print_certificate, rating, ticket
 from kiosk.flows.items import item_action, lookup_kind, prints
-from kiosk.ids import FlowKind, MachineEvent, StateId, Task
+from kiosk.ids import MachineEvent, StateId, Task
 from kiosk.machine import Guards, SessionMachine
 from kiosk.session import Preferences, Session
 from kiosk.tasks import TaskRunner, ThreadTaskRunner
@@ -62,6 +62,8 @@ _QR_FORMATS: dict[StateId, tuple[str, ...]] = {
 _IDENTITY_STATES = frozenset({StateId.ATTRACT, StateId.AWAIT_IDENTITY})
 # Digits a receipt number may have on the pad.
 _MAX_ENTRY = lookup.RECEIPT_NO_LENGTH
+# Tasks that ask the central service (an answer or its absence tells whether it is up).
+_CENTRAL_TASKS = frozenset({Task.VERIFY, Task.ITEM, Task.PREPARE, Task.LOOKUP, Task.TICKET})
 # How long a notice (an expired card, a refused code) stays on the attract screen.
 _NOTICE_ON_ATTRACT_S = 20.0
 _KEY_NAMESPACE = uuid.UUID("0b5f7a64-93c6-4d55-a1f3-2a4e7c9e1d20")
@@ -754,18 +756,18 @@ class KioskCore:
             self._on_failed(event)
 
     def _note_central(self, event: TaskDone | TaskFailed) -> None:
-        """Any answer from central says it is up; an unreachable one that it is down."""
-        was_up = self.central_up
+        """An answer from central says it is up; an unreachable one that it is down."""
+        if event.task not in _CENTRAL_TASKS:
+            return  # a checklist or a table on paper says nothing about the service
         if isinstance(event, TaskFailed):
             if event.message == "service_unavailable":
                 self.central_up = False
                 self._catalogue_retry_at = self._catalogue_retry_at or (
                     self.clock.monotonic() + self.config.central.retry_s
                 )
-        elif event.task != Task.PRINT or not was_up:
+        elif not self.central_up:
             self.central_up = True
-            if not was_up:
-                self._load_catalogue()  # it came back: fill in what the cache could not
+            self._load_catalogue()  # it came back: fill in what the cache could not
 
     def _on_done(self, event: TaskDone) -> None:
         session = self.session
@@ -899,7 +901,3 @@ class KioskCore:
         """What an item prints (`receipt`, `a4`, `none`); for the views and tests."""
         summary = self._find_item(code)
         return prints(summary) if summary is not None else "none"
-
-    def is_flow(self, kind: FlowKind) -> bool:
-        summary = self._find_item(self.session.item_code or "")
-        return summary is not None and summary.flow == kind
