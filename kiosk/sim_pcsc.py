@@ -14,8 +14,6 @@ The same technique as tests/support/pcsc.py, which tests keep for their own daem
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -26,11 +24,11 @@ import time
 from pathlib import Path
 
 from drivers.smartcard.simulator import VirtualCard, VpcdClient
+from kiosk.children import die_with_parent
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 READER_NAME = "KioskSimPCD"  # no spaces: it goes into a pcsc:// URL
 SOCKET_ENV = "PCSCLITE_CSOCK_NAME"
-_PR_SET_PDEATHSIG = 1
 
 _NAMESPACE_SCRIPT = """set -e
 if [ ! -d /run/pcscd ]; then
@@ -44,12 +42,6 @@ exec "$3" --foreground --config "$2"
 
 class PcscdUnavailable(RuntimeError):
     """pcscd cannot be run here; the message says why in one line."""
-
-
-def _die_with_parent() -> None:
-    # In the child between fork and exec: pcscd gets SIGTERM if the kiosk dies.
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -122,7 +114,7 @@ class SimulatedSmartCardReader:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl must run in the child
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - prctl must run in the child
                 start_new_session=True,  # Ctrl-C reaches the kiosk, which stops pcscd itself
             )
 

@@ -116,7 +116,7 @@ def run_app(
     """Show the kiosk screens for `core` until the window closes; returns an exit status.
 
     The caller owns the core (it has called `core.start()` and will call `core.stop()`); `core`
-    may also be `kiosk.runtime.StartingCore`, which stands in while the kiosk starts behind the
+    may also be `kiosk.startup.StartingCore`, which stands in while the kiosk starts behind the
     start screen. `on_first_frame(t)` gets `time.monotonic()` once the start screen is first on
     screen; with `exit_after_first_frame` the app then quits (a startup benchmark).
     """

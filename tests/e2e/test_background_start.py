@@ -22,7 +22,7 @@ import pytest
 
 from kiosk.config import load_config
 from kiosk.ids import StateId
-from kiosk.runtime import StartingCore, starting_view
+from kiosk.startup import StartingCore, starting_view
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -44,11 +43,11 @@ from pathlib import Path
 import pytest
 
 from drivers.smartcard.simulator import VirtualCard, VpcdClient
+from kiosk.children import die_with_parent
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 READER_NAME = "Kiosk Test PCD"
 REQUIRE_ENV = "KIOSK_REQUIRE_PCSCD"
-_PR_SET_PDEATHSIG = 1
 
 # Inside the namespace: give pcscd a private /run/pcscd (on a private /run if it has none).
 _NAMESPACE_SCRIPT = """set -e
@@ -71,12 +70,6 @@ class VirtualReader:
 
     name: str
     port: int
-
-
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: if the test process dies, pcscd gets SIGTERM.
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port_pair() -> int:
@@ -282,7 +275,7 @@ class PcscDaemon:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,  # PR_SET_PDEATHSIG must run in the child
+                preexec_fn=die_with_parent,  # PR_SET_PDEATHSIG must run in the child
             )
         self.mode = mode
 
