@@ -38,3 +38,12 @@ def translator(language: str) -> Callable[[str], str]:
 def N_(message: str) -> str:
     """Marks a message for extraction without translating it yet."""
     return message
+
+
+def in_language(obj: object, field: str, english: bool) -> str:
+    """Data in the resident's language: `obj.<field>_en` in English mode when the data has it,
+    else the Chinese `obj.<field>` (the central service's data is Chinese first)."""
+    chinese = str(getattr(obj, field, "") or "")
+    if english:
+        return str(getattr(obj, f"{field}_en", "") or "") or chinese
+    return chinese

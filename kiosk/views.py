@@ -12,7 +12,7 @@ from kiosk.availability import IDENTIFY_FUNCTIONS, Function
 from kiosk.config import KioskConfig
 from kiosk.events import Intent
 from kiosk.flows.rating import DEFAULT_REASONS
-from kiosk.i18n import N_, translator
+from kiosk.i18n import N_, in_language, translator
 from kiosk.ids import StateId
 from kiosk.privacy import mask_address, mask_date, mask_id_number, mask_name
 from kiosk.session import Session
@@ -172,14 +172,6 @@ class ViewContext:
 
 def _name(obj: Any, language: str) -> str:
     return (getattr(obj, "name_en", "") or obj.name) if language == "en" else obj.name
-
-
-def _in_language(obj: Any, field: str, english: bool) -> str:
-    """`obj.<field>_en` in English mode when the data has it, else the Chinese `obj.<field>`."""
-    chinese = str(getattr(obj, field, "") or "")
-    if english:
-        return str(getattr(obj, f"{field}_en", "") or "") or chinese
-    return chinese
 
 
 def _material_line(i: int, entry: Any) -> str:
@@ -440,9 +432,9 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
         en = lang == "en"
         sections.append(
             Section(
-                _in_language(sample, "title", en),
+                in_language(sample, "title", en),
                 tuple(
-                    f"{_in_language(f, 'label', en)}: {_in_language(f, 'value', en)}"
+                    f"{in_language(f, 'label', en)}: {in_language(f, 'value', en)}"
                     for f in sample.fields
                 ),
             )
@@ -550,17 +542,17 @@ def _lookup_entry(ctx: ViewContext, _: Any) -> dict[str, Any]:
 
 
 def _case_section(case: Any, en: bool, _: Any) -> Section:
-    label = case.status_label_en if en and case.status_label_en else case.status_label
+    label = in_language(case, "status_label", en)
     receipt_label, service_label, status_label = _("Receipt no."), _("Service"), _("Status")
-    item_name = case.item_name_en if en and case.item_name_en else case.item_name
+    item_name = in_language(case, "item_name", en)
     lines = [
         f"{receipt_label} {case.receipt_no}",
         f"{service_label}: {item_name}",
         f"{status_label}: {label}",
     ]
     for step in case.history:
-        step_label = step.status_label_en if en and step.status_label_en else step.status_label
-        note = (getattr(step, "note_en", "") if en else "") or step.note
+        step_label = in_language(step, "status_label", en)
+        note = in_language(step, "note", en)
         lines.append(f"{step.at:%Y-%m-%d %H:%M}  {step_label}  {note}".rstrip())
     return Section(label, tuple(lines))
 
@@ -576,9 +568,9 @@ def _lookup_result(ctx: ViewContext, _: Any) -> dict[str, Any]:
     view: dict[str, Any] = {"actions": _back_home(_)}
     if result.page is not None:
         page = result.page
-        view["title"] = page.title_en if en and page.title_en else page.title
+        view["title"] = in_language(page, "title", en)
         view["table"] = Table(
-            columns=tuple((c.label_en if en and c.label_en else c.label) for c in page.columns),
+            columns=tuple(in_language(c, "label", en) for c in page.columns),
             rows=tuple(tuple(row) for row in page.rows),
             caption=_("Page {page} of {pages}, {total} records").format(
                 page=page.page, pages=page.pages, total=page.total
@@ -602,7 +594,7 @@ def _lookup_result(ctx: ViewContext, _: Any) -> dict[str, Any]:
 def _ticket(ctx: ViewContext, _: Any) -> dict[str, Any]:
     ticket = ctx.session.ticket
     en = ctx.session.prefs.language == "en"
-    queue = (getattr(ticket, "queue_name_en", "") if en else "") or ticket.queue_name
+    queue = in_language(ticket, "queue_name", en)
     return {
         "title": ticket.ticket_no,
         "subtitle": queue,

@@ -11,7 +11,7 @@ from drivers.printer import Cut, Feed, Receipt, Text
 from kiosk.central import CentralClient, CentralError, CentralRejected
 from kiosk.flows.identify import user_error
 from kiosk.flows.receipts import print_or_explain
-from kiosk.i18n import translator
+from kiosk.i18n import in_language, translator
 from kiosk.tasks import UserFacingError
 from rules.receipts import RECEIPT_NO_LENGTH, receipt_no_is_valid
 
@@ -72,7 +72,7 @@ def build_receipt(
     en = language == "en"
 
     def pick(obj: Any, field: str) -> str:
-        return str((getattr(obj, f"{field}_en", "") if en else "") or getattr(obj, field))
+        return in_language(obj, field, en)
 
     elements: list[Any] = [Text(site_name, align="center")]
     if result.page is not None:
