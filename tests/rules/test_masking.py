@@ -58,7 +58,8 @@ def test_mixed_script_name_follows_the_chinese_rule() -> None:
     assert mask_name("李John") == "李****"
 
 
-@given(st.text(min_size=2, max_size=40))
+# A name holding the mask character itself ("0*") would look unmasked though it was masked.
+@given(st.text(min_size=2, max_size=40).filter(lambda name: "*" not in name))
 def test_a_name_is_never_shown_whole_and_keeps_its_length(name: str) -> None:
     masked = mask_name(name)
     assert len(masked) == len(name)
