@@ -16,6 +16,9 @@ BENCHES = [
     "a4_print.py",
     "screen_transitions.py",
     "gui_sessions.py",
+    "ime.py",
+    "durable.py",
+    "faults.py",
 ]
 
 

@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central import (
     __version__,
+    api_applications,
     api_documents,
     api_eid,
     api_lookup,
     api_tickets,
     cases,
     db,
+    face_checks,
     features,
+    forms,
     guide_page,
     ratings,
     service,
@@ -307,6 +310,8 @@ def create_app(
             load_seed(session, key=key)
         features.prepare(session, clock(), seeded=seed)
         cases.prepare(session, clock(), seeded=seed)
+        forms.prepare(session, seeded=seed)
+        face_checks.prepare(session, seeded=seed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -339,6 +344,7 @@ def create_app(
     app.include_router(api_documents.router)
     app.include_router(api_eid.router)
     app.include_router(api_lookup.router)
+    app.include_router(api_applications.router)
     if dev_endpoints:  # minting e-IDs and appointments, calling numbers; production has none
         app.include_router(api_eid.dev_router)
         app.include_router(api_tickets.dev_router)

@@ -19,6 +19,7 @@ from kiosk.store import CachedDocument, Store
 log = logging.getLogger(__name__)
 CATALOGUE = "catalogue"
 ITEM = "item"
+FORM = "form"
 
 
 class CatalogueCache:
@@ -42,6 +43,14 @@ class CatalogueCache:
     def load_item(self, code: str) -> tuple[str, dict[str, Any]] | None:
         """(etag, body) of the last saved item, or None."""
         return self._load(ITEM, code)
+
+    def save_form(self, code: str, body: dict[str, Any]) -> None:
+        """Keep the raw JSON of `GET /items/{code}/form` (applications are taken offline too)."""
+        self._save(FORM, code, "", body)
+
+    def load_form(self, code: str) -> tuple[str, dict[str, Any]] | None:
+        """("", body) of the last saved form of `code`, or None."""
+        return self._load(FORM, code)
 
     def fetched_at(self) -> datetime | None:
         """When the catalogue was last saved (UTC), or None."""

@@ -16,6 +16,7 @@ ID numbers and names never appear in logs or exception messages.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -44,6 +45,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from kiosk.central_apply import ApplicationForm, ApplicationReceipt, FaceCheck
 from rules.receipts import (  # noqa: F401  (part of the client's interface)
     CASE_QR_PREFIX,
     parse_case_qr,
@@ -736,6 +738,51 @@ class CentralClient:
         }
         path = f"/records/{quote(item_code, safe='')}"
         return self._parse(self._request("GET", path, params=params), RecordPage, "records")
+
+    def application_form(self, item_code: str) -> ApplicationForm:
+        """The form of a submit item: fields, documents, face check, 代办 rules."""
+        path = f"/items/{quote(item_code, safe='')}/form"
+        return self._parse(self._request("GET", path), ApplicationForm, "form")
+
+    def submit_application(
+        self, payload: dict[str, Any], idempotency_key: str
+    ) -> ApplicationReceipt:
+        """Deliver an application (`kiosk.flows.apply.Application.payload()`); applied once.
+
+        A 422 (`application_invalid` and the like) is a CentralRejected: permanent.
+        """
+        if not idempotency_key:
+            raise ValueError("idempotency_key must not be empty")
+        response = self._request(
+            "POST", "/applications", json_body=payload, headers={"Idempotency-Key": idempotency_key}
+        )
+        if response.status_code not in (200, 201):
+            raise CentralProtocolError(f"applications: unexpected HTTP {response.status_code}")
+        return self._parse(response, ApplicationReceipt, "applications")
+
+    def application(self, idempotency_key: str) -> ApplicationReceipt:
+        """The receipt of an application delivered with this key (404: not arrived yet)."""
+        path = f"/applications/{quote(idempotency_key, safe='')}"
+        return self._parse(self._request("GET", path), ApplicationReceipt, "application")
+
+    def check_face(
+        self, person_ref: str, jpeg: bytes, frames: int, seconds: float, moved: bool
+    ) -> FaceCheck:
+        """人证核验: compare a capture with the person's enrolled face (never retried once sent)."""
+        body = {
+            "person_ref": person_ref,
+            "kiosk_id": self.kiosk_id,
+            "image": base64.b64encode(jpeg).decode("ascii"),
+            "presence": {"frames": frames, "seconds": seconds, "moved": moved},
+        }
+        # Each failed check counts towards the lockout, so only retry what was never sent.
+        response = self._request(
+            "POST",
+            "/identity/face",
+            json_body=body,
+            retry_when=lambda exc: not exc.request_sent or exc.status_code == 429,
+        )
+        return self._parse(response, FaceCheck, "identity/face")
 
     def _post_ticket(self, path: str, body: dict[str, Any], idempotency_key: str) -> Ticket:
         if not idempotency_key:

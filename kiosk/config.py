@@ -93,12 +93,29 @@ class UiConfig(_Strict):
     fullscreen: bool = True
     width: int = Field(default=1080, gt=0)
     height: int = Field(default=1920, gt=0)
+    # The panel's diagonal, for its DPI: 长辈模式 sizes touch targets in millimetres.
+    screen_diagonal_in: float = Field(default=21.5, gt=0, le=100)  # a typical hall kiosk
     timeouts: TimeoutsConfig = TimeoutsConfig()
+
+    @property
+    def dpi(self) -> float:
+        """Pixels per inch of the configured panel, from its size in pixels and its diagonal."""
+        return float((self.width**2 + self.height**2) ** 0.5 / self.screen_diagonal_in)
 
 
 class StoreConfig(_Strict):
     url: str = "sqlite:///var/kiosk.db"
     outbox_key_file: str = "var/outbox.key"
+
+
+class SpeechConfig(_Strict):
+    """The voice of 长辈模式: where prompts are played, and how fast espeak-ng speaks."""
+
+    # alsa://default or pulse:// on a kiosk; dir://FOLDER writes each prompt as a WAV (the
+    # simulated hall); null:// is silent.
+    output: str = "null://"
+    speed: int = Field(default=130, ge=80, le=260)  # words a minute; slower for the elderly
+    cache_dir: str = "var/speech-cache"  # fixed prompts are synthesized once, then replayed
 
 
 class SimulationConfig(_Strict):
@@ -118,9 +135,13 @@ class KioskConfig(_Strict):
     site_name: str = "政务服务中心 自助办理区"
     site_name_en: str = ""  # shown in English mode; the Chinese name when empty
     timezone: str = "Asia/Shanghai"
+    # Staff cards that may sign in to help a resident (帮办): public keys, same format as the
+    # technician registry; empty: 帮办 by card is off.
+    staff_registry: str = ""
     central: CentralConfig = CentralConfig()
     devices: DevicesConfig = DevicesConfig()
     ui: UiConfig = UiConfig()
+    speech: SpeechConfig = SpeechConfig()
     store: StoreConfig = StoreConfig()
     simulation: SimulationConfig = SimulationConfig()
 

@@ -20,9 +20,17 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from drivers.qr.admission import Admitted, AppointmentCode, CaseNumber, EidToken, admit
+from drivers.qr.admission import (
+    Admitted,
+    ApplicationCode,
+    AppointmentCode,
+    CaseNumber,
+    EidToken,
+    admit,
+)
 from drivers.state import DeviceState, DeviceStatus
-from kiosk import device_inputs
+from kiosk import device_inputs, prompts
+from kiosk.apply_steps import APPLY_STATES, ApplySteps
 from kiosk.availability import IDENTIFY_FUNCTIONS, Function, available_functions
 from kiosk.central import CentralClient
 from kiosk.clock import Clock
@@ -54,16 +62,21 @@ log = logging.getLogger(__name__)
 
 # Which scanned code formats each state admits (drivers.qr.admission); elsewhere codes are ignored.
 _QR_FORMATS: dict[StateId, tuple[str, ...]] = {
-    StateId.ATTRACT: ("eid_token", "appointment", "case_number"),
-    StateId.AWAIT_IDENTITY: ("eid_token", "appointment", "case_number"),
-    StateId.LOOKUP_ENTRY: ("case_number",),
+    StateId.ATTRACT: ("eid_token", "appointment", "case_number", "application_code"),
+    StateId.AWAIT_IDENTITY: ("eid_token", "appointment", "case_number", "application_code"),
+    StateId.LOOKUP_ENTRY: ("case_number", "application_code"),
 }
 # States an identity (card, e-ID code) may be presented in; elsewhere it is ignored.
 _IDENTITY_STATES = frozenset({StateId.ATTRACT, StateId.AWAIT_IDENTITY})
 # Digits a receipt number may have on the pad.
 _MAX_ENTRY = lookup.RECEIPT_NO_LENGTH
 # Tasks that ask the central service (an answer or its absence tells whether it is up).
-_CENTRAL_TASKS = frozenset({Task.VERIFY, Task.ITEM, Task.PREPARE, Task.LOOKUP, Task.TICKET})
+_CENTRAL_TASKS = frozenset(
+    {Task.VERIFY, Task.ITEM, Task.PREPARE, Task.LOOKUP, Task.TICKET, Task.FORM, Task.FACE}
+)
+_APPLY_TASKS = frozenset({Task.FORM, Task.FACE, Task.CAPTURE, Task.SUBMIT, Task.STAFF})
+# 长辈模式 stretches every inactivity timeout by this much.
+_ELDER_TIMEOUT_FACTOR = 2.0
 # How long a notice (an expired card, a refused code) stays on the attract screen.
 _NOTICE_ON_ATTRACT_S = 20.0
 _KEY_NAMESPACE = uuid.UUID("0b5f7a64-93c6-4d55-a1f3-2a4e7c9e1d20")
@@ -87,7 +100,10 @@ class Services:
     outbox: Any = None
     documents: Any = None  # the A4 printer (`print_pdf`)
     catalogue_cache: Any = None  # `kiosk.offline.OfflineCatalogue`
-    smartcard: Any = None  # the PC/SC reader (`read_social_security`)
+    smartcard: Any = None  # the PC/SC reader (`read_social_security`, `read_staff_id`)
+    camera: Any = None  # documents and faces for applications (`frame`, `latest`)
+    speaker: Any = None  # spoken prompts of 长辈模式 (`say`, `repeat`, `stop`)
+    input_methods: Any = None  # `.pinyin`, `.handwriting`, `.extended` engines for the keyboard
 
 
 def session_key(session_id: str, what: str) -> str:
@@ -129,6 +145,7 @@ class KioskCore:
         self._last_activity = clock.monotonic()
         self._zone = ZoneInfo(config.timezone)
         self._catalogue_token = 0
+        self.apply = ApplySteps(self)
         self.machine = SessionMachine(
             guards=Guards(
                 has_pending_item=lambda: self.session.item is not None,
@@ -137,6 +154,9 @@ class KioskCore:
                 has_lookup_entry=lambda: self.session.lookup_started_on_entry,
                 came_browsing=lambda: self.session.came_browsing,
                 lookup_needs_entry=self._lookup_needs_entry,
+                agent_allowed=self.apply.agent_allowed,
+                needs_face=self.apply.needs_face,
+                needs_documents=self.apply.needs_documents,
             ),
             listeners=[self],
         )
@@ -274,6 +294,8 @@ class KioskCore:
 
     def _on_touch(self, touch: Touch) -> None:
         prefs = self.session.prefs
+        if self.apply.touch(touch):
+            return
         match touch.intent:
             case Intent.START:
                 if IDENTIFY_FUNCTIONS & self.available():
@@ -317,10 +339,27 @@ class KioskCore:
                 prefs.large_text = not prefs.large_text
             case Intent.TOGGLE_LANGUAGE:
                 prefs.language = "en" if prefs.language == "zh_CN" else "zh_CN"
+                self._speak()
+            case Intent.TOGGLE_ELDER:
+                prefs.elder = not prefs.elder
+                if prefs.elder:
+                    self._speak()
+                else:
+                    self._hush()
+            case Intent.MUTE:
+                prefs.muted = not prefs.muted
+                if prefs.muted:
+                    self._hush()
+                else:
+                    self._speak()
+            case Intent.SAY_AGAIN:
+                self._speak(force=True)
             case Intent.MORE_TIME:
                 pass  # the touch itself reset the inactivity timer
 
     def _back(self) -> None:
+        if self.apply.back():
+            return
         if self.state == StateId.THANKS:
             self._send(MachineEvent.FINISH)
         elif self.state == StateId.LOOKUP_ENTRY and self.session.lookup_entry:
@@ -332,6 +371,10 @@ class KioskCore:
     # ---- identify ----------------------------------------------------------------------------
 
     def _on_card(self, event: CardRead) -> None:
+        if self.state == StateId.PRINCIPAL:
+            self._last_activity = self.clock.monotonic()
+            self.apply.on_card(identify.identity_from_record(event.record))
+            return
         if self.state not in _IDENTITY_STATES:
             return  # a card mid-journey is not a new resident; ignore it
         self._last_activity = self.clock.monotonic()
@@ -347,6 +390,9 @@ class KioskCore:
     def _on_smartcard(self) -> None:
         """A card went into the PC/SC reader: read it as a social security card."""
         smartcard = self.services.smartcard
+        if self.state in APPLY_STATES and smartcard is not None:
+            self._read_staff_card(smartcard)
+            return
         if self.state not in _IDENTITY_STATES or smartcard is None:
             return
         self._last_activity = self.clock.monotonic()
@@ -384,6 +430,8 @@ class KioskCore:
         elif isinstance(payload, CaseNumber):
             self.session.lookup_entry = payload.number
             self._run_lookup(lookup.LookupQuery("case", receipt_no=payload.number))
+        elif isinstance(payload, ApplicationCode):
+            self._run_lookup(lookup.LookupQuery("application", application_key=payload.key))
 
     # ---- items and their actions -------------------------------------------------------------
 
@@ -417,7 +465,8 @@ class KioskCore:
         summary = self._find_item(self.session.item_code or "")
         if summary is None:
             return None
-        identified = self.session.identity is not None and bool(self.session.identity.person_ref)
+        identity = self.session.identity
+        identified = identity is not None and bool(identity.person_ref or identity.offline)
         return item_action(
             summary, self.available(), central_up=self.central_up, identified=identified
         )
@@ -448,6 +497,8 @@ class KioskCore:
                 self._take_ticket()
             case "checklist":
                 self._print_checklist()
+            case "apply":
+                self.apply.start()
 
     def _lookup_needs_entry(self) -> bool:
         summary = self._find_item(self.session.item_code or "")
@@ -584,6 +635,9 @@ class KioskCore:
         self._run_lookup(query)
 
     def _page(self, arg: str | None) -> None:
+        if self.state in (StateId.CATEGORIES, StateId.ITEMS):
+            self._page_choices(arg)
+            return
         result = self.session.lookup_result
         if self.state != StateId.LOOKUP_RESULT or result is None or result.page is None:
             return
@@ -598,6 +652,23 @@ class KioskCore:
                     query.kind, query.item_code, person_ref=query.person_ref, page=page
                 )
             )
+
+    def _page_choices(self, arg: str | None) -> None:
+        """长辈模式 shows a long list four at a time."""
+        from kiosk.views import ELDER_CHOICES_PER_PAGE
+
+        if self.catalogue is None:
+            return
+        if self.state == StateId.CATEGORIES:
+            count = len(self.catalogue.categories)
+        else:
+            category = next(
+                (c for c in self.catalogue.categories if c.code == self.session.category), None
+            )
+            count = len(category.items) if category is not None else 0
+        pages = max(1, -(-count // ELDER_CHOICES_PER_PAGE))
+        step = {"next": 1, "previous": -1}.get(arg or "", 0)
+        self.session.option_page = min(max(0, self.session.option_page + step), pages - 1)
 
     def _run_lookup(self, query: lookup.LookupQuery) -> None:
         if Task.LOOKUP in self.session.pending:
@@ -750,6 +821,12 @@ class KioskCore:
             return  # a result for a session that has since ended: drop it, it may be personal
         del self.session.pending[event.task]
         self._note_central(event)
+        if event.task in _APPLY_TASKS:
+            if isinstance(event, TaskDone):
+                self.apply.on_done(event)
+            else:
+                self.apply.on_failed(event)
+            return
         if isinstance(event, TaskDone):
             self._on_done(event)
         else:
@@ -807,9 +884,28 @@ class KioskCore:
                 session.notice = event.result.print_problem
                 self._send(MachineEvent.TICKETED)
 
+    def _identified_offline(self, event: TaskFailed) -> bool:
+        """The service is unreachable and an ID card was read to apply: go on offline."""
+        session, identity = self.session, self.session.identity
+        if (
+            event.message != "service_unavailable"
+            or identity is None
+            or identity.method != "id_card"
+            or session.after_identify != "apply"
+            or session.item is None
+        ):
+            return False
+        identity.offline = True
+        self._send(MachineEvent.IDENTIFIED)
+        session.after_identify = None
+        self._run_action("apply")
+        return True
+
     def _on_failed(self, event: TaskFailed) -> None:
         # The notice is set after the move: a failure that ends on attract (a check-in) wipes
         # the session, and the resident must still read why.
+        if event.task == Task.VERIFY and self._identified_offline(event):
+            return
         self._move_after_failure(event)
         self.session.notice = event.message
 
@@ -824,6 +920,48 @@ class KioskCore:
                 self._send(MachineEvent.LOOKUP_FAILED)
             case Task.TICKET:
                 self._send(MachineEvent.TICKET_FAILED)
+
+    # ---- apply helpers -----------------------------------------------------------------------
+
+    def session_key(self, what: str) -> str:
+        """An idempotency key for `what` in this session."""
+        return session_key(self.session.id, what)
+
+    def fields_per_page(self) -> int:
+        """Form fields on one screen: one at a time in 长辈模式."""
+        return 1 if self.session.prefs.elder else 6
+
+    def _read_staff_card(self, smartcard: Any) -> None:
+        """A staff card in the reader during an application: 帮办, recorded with it."""
+        reader = getattr(smartcard, "read_staff_id", None)
+        if reader is None or Task.STAFF in self.session.pending:
+            return
+        self._last_activity = self.clock.monotonic()
+        kiosk_id = self.config.kiosk_id
+        self._submit(Task.STAFF, lambda: reader(kiosk_id))
+
+    # ---- voice (长辈模式) ----------------------------------------------------------------------
+
+    def _speak(self, *, force: bool = False) -> None:
+        """Say the current step's prompt, when 长辈模式 is on and not muted (or asked again)."""
+        speaker, prefs = self.services.speaker, self.session.prefs
+        if speaker is None or not prefs.elder or (prefs.muted and not force):
+            return
+        text = prompts.prompt_for(str(self.state), prefs.language)
+        if not text:
+            return
+        try:
+            speaker.say(text, prefs.language)
+        except Exception as exc:  # a voice problem must never stop a resident
+            log.warning("prompt not spoken: %s", type(exc).__name__)
+
+    def _hush(self) -> None:
+        speaker = self.services.speaker
+        if speaker is not None:
+            try:
+                speaker.stop()
+            except Exception as exc:
+                log.warning("speaker not stopped: %s", type(exc).__name__)
 
     # ---- machine plumbing --------------------------------------------------------------------
 
@@ -842,9 +980,13 @@ class KioskCore:
                 journal.record_transition(self.session.id, event, source.id, target.id)
             except Exception as exc:  # the journal is ours, not the resident's: never block them
                 log.warning("journal write failed: %s", type(exc).__name__)
+        if source.id != target.id:
+            self.session.option_page = 0
         if target.id == StateId.ATTRACT and source.id != StateId.ATTRACT:
+            self._hush()
             self.session.wipe(self._defaults)
         self._last_activity = self.clock.monotonic()
+        self._speak()
 
     def _submit(self, task: Task, work: Callable[[], Any], token: int | None = None) -> None:
         token = next(self._tokens) if token is None else token
@@ -872,10 +1014,22 @@ class KioskCore:
     # ---- lookups -----------------------------------------------------------------------------
 
     def _timeout_for(self, state: StateId) -> float | None:
+        limit = self._base_timeout(state)
+        if limit is not None and self.session.prefs.elder:
+            return limit * _ELDER_TIMEOUT_FACTOR
+        return limit
+
+    def _base_timeout(self, state: StateId) -> float | None:
         t = self.config.ui.timeouts
         return {
             StateId.ATTRACT: None,
             StateId.PRINTING: None,
+            StateId.SUBMITTING: None,
+            StateId.FORM: t.guide_s,
+            StateId.EDITING: t.guide_s,
+            StateId.DOCUMENTS: t.guide_s,
+            StateId.REVIEW: t.guide_s,
+            StateId.SUBMITTED: t.guide_s,
             StateId.AWAIT_IDENTITY: t.await_card_s,
             StateId.GUIDE: t.guide_s,
             StateId.LOOKUP_RESULT: t.guide_s,

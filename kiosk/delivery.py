@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.central import CentralClient, CentralProtocolError, CentralRejected, CentralUnavailable
+from kiosk.flows.apply import KIND as APPLICATION
 from kiosk.outbox import PermanentDeliveryError, Sender, TransientDeliveryError
 
 
@@ -15,6 +16,8 @@ def central_sender(central: CentralClient) -> Sender:
         try:
             if kind == "rating":
                 central.submit_rating(payload, idempotency_key)
+            elif kind == APPLICATION:
+                central.submit_application(payload, idempotency_key)
             else:
                 raise PermanentDeliveryError(f"the central service takes no {kind!r} messages")
         except CentralUnavailable as exc:

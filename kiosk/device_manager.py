@@ -353,10 +353,28 @@ class ManagedSmartCard:
     in a hall; the simulated hall gives the software one its virtual card was made with.
     """
 
-    def __init__(self, manager: DeviceManager, psam: Any, name: str = "smartcard") -> None:
+    def __init__(
+        self,
+        manager: DeviceManager,
+        psam: Any,
+        name: str = "smartcard",
+        *,
+        staff_registry: str = "",
+    ) -> None:
         self._manager = manager
         self._psam = psam
         self._name = name
+        self._staff_registry = staff_registry
+
+    def read_staff_id(self, kiosk_id: str) -> str:
+        """帮办: the staff number a staff card in the reader proves (`kiosk.staff`)."""
+        from kiosk.staff import StaffCards
+        from kiosk.tasks import UserFacingError
+
+        if not self._staff_registry:
+            raise UserFacingError("staff_card_not_accepted")
+        cards = StaffCards(self._staff_registry, lambda: self._manager.use(self._name))
+        return cards.read_staff_id(kiosk_id)
 
     def read_social_security(self) -> Any:
         """The card in the reader (`SocialSecurityCard`, holder included), or the driver's error."""
@@ -367,3 +385,28 @@ class ManagedSmartCard:
                 return read_social_security_card(device, psam=self._psam)
             finally:
                 device.disconnect()
+
+
+class ManagedCamera:
+    """The camera as the apply flow and the screens' preview see it: frames, never held long.
+
+    Each call takes the device for one frame only, so the QR polling of the same camera goes on
+    between the frames of a document or face capture.
+    """
+
+    def __init__(self, manager: DeviceManager, name: str = "camera") -> None:
+        self._manager = manager
+        self._name = name
+
+    def frame(self, timeout: float = 2.0) -> Any:
+        """The next frame (`drivers.camera.Frame`); raises when the camera is not usable."""
+        with self._manager.use(self._name) as device:
+            return device.frame(timeout)
+
+    def latest(self) -> Any:
+        """The newest frame, or None when there is none or the camera is not usable now."""
+        try:
+            with self._manager.use(self._name) as device:
+                return device.latest()
+        except DeviceUnavailable:
+            return None

@@ -32,6 +32,30 @@ class Intent(StrEnum):
     MORE_TIME = "more_time"
     TOGGLE_LARGE_TEXT = "toggle_large_text"
     TOGGLE_LANGUAGE = "toggle_language"
+    # 长辈模式 and its voice
+    TOGGLE_ELDER = "toggle_elder"
+    MUTE = "mute"  # toggles the spoken prompts
+    SAY_AGAIN = "say_again"
+    # applying (申请)
+    FOR_SELF = "for_self"
+    FOR_OTHER = "for_other"
+    ENTER_PRINCIPAL = "enter_principal"  # the principal's card is not at hand: type their details
+    EDIT_FIELD = "edit_field"  # arg: the field's name
+    KEY = "key"  # a key of the on-screen keyboard: a letter, a digit, "'" or " "
+    BACKSPACE = "backspace"
+    CANDIDATE = "candidate"  # arg: index on the candidate page
+    CANDIDATE_PAGE = "candidate_page"  # "next" or "previous"
+    LAYOUT = "layout"  # digits, letters, pinyin, handwriting
+    STROKE = "stroke"  # arg: JSON [[x, y], ...] in the ink box's 0..1000 square
+    CLEAR_INK = "clear_ink"
+    CHOOSE = "choose"  # arg: the value of a choice field's option
+    FIELD_DONE = "field_done"
+    NEXT = "next"  # the form or a material is done: go on
+    CAPTURE = "capture"  # photograph the material now
+    RETAKE = "retake"
+    RETRY = "retry"  # try the face check again
+    SUBMIT_APPLICATION = "submit_application"
+    EDIT_APPLICATION = "edit_application"
 
 
 @dataclass(frozen=True)
@@ -40,6 +64,14 @@ class Touch:
 
     intent: Intent
     arg: str | None = None
+
+    def __repr__(self) -> str:
+        # Keys and strokes spell what a resident types (a name, a number): never in a log line.
+        arg = "<redacted>" if self.intent in _PRIVATE_ARGS else repr(self.arg)
+        return f"Touch({self.intent.value}, {arg})"
+
+
+_PRIVATE_ARGS = frozenset({Intent.KEY, Intent.STROKE, Intent.CHOOSE})
 
 
 @dataclass(frozen=True, repr=False)

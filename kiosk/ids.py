@@ -32,6 +32,17 @@ class StateId(StrEnum):
     # ticket flow
     TICKETING = "ticketing"
     TICKET = "ticket"
+    # apply flow (申请): who applies, face check, the form, the documents, review, submit
+    LOADING_FORM = "loading_form"
+    APPLY_START = "apply_start"
+    PRINCIPAL = "principal"
+    FACE_CHECK = "face_check"
+    FORM = "form"
+    EDITING = "editing"
+    DOCUMENTS = "documents"
+    REVIEW = "review"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
     # rating (好差评) after every journey
     RATE = "rate"
     REASONS = "reasons"
@@ -46,6 +57,7 @@ class Compound(StrEnum):
     PRINT = "print_flow"
     LOOKUP = "lookup_flow"
     TICKET = "ticket_flow"
+    APPLY = "apply_flow"
     RATING = "rating"
 
 
@@ -71,6 +83,21 @@ class MachineEvent(StrEnum):
     TAKE_TICKET = "take_ticket"
     TICKETED = "ticketed"
     TICKET_FAILED = "ticket_failed"
+    APPLY = "apply"
+    FORM_LOADED = "form_loaded"
+    FORM_FAILED = "form_failed"
+    FOR_SELF = "for_self"
+    FOR_OTHER = "for_other"
+    PRINCIPAL_GIVEN = "principal_given"
+    FACE_PASSED = "face_passed"
+    EDIT_FIELD = "edit_field"
+    FIELD_DONE = "field_done"
+    FORM_COMPLETE = "form_complete"
+    DOCUMENTS_COMPLETE = "documents_complete"
+    EDIT = "edit_application"
+    SUBMIT = "submit_application"
+    SENT = "application_sent"
+    SUBMIT_FAILED = "submit_failed"
     DONE = "done"
     RATE = "rate"
     ASK_REASONS = "ask_reasons"
@@ -93,6 +120,11 @@ class Task(StrEnum):
     LOOKUP = "lookup"
     TICKET = "ticket"
     REASONS = "reasons"
+    FORM = "form"
+    FACE = "face"
+    CAPTURE = "capture"
+    SUBMIT = "submit"
+    STAFF = "staff"
 
 
 class FlowKind(StrEnum):

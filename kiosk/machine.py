@@ -29,6 +29,9 @@ class Guards:
     has_lookup_entry: Callable[[], bool] = _no  # the lookup started on the entry pad
     came_browsing: Callable[[], bool] = _no  # the guide was opened from the item list
     lookup_needs_entry: Callable[[], bool] = _no  # a lookup by number starts on the digit pad
+    agent_allowed: Callable[[], bool] = _no  # the item may be applied for by someone else (代办)
+    needs_face: Callable[[], bool] = _no  # the item needs 人证核验 before the form
+    needs_documents: Callable[[], bool] = _no  # the application has materials to photograph
 
 
 class SessionMachine(StateChart):
@@ -64,6 +67,18 @@ class SessionMachine(StateChart):
     class ticket_flow(State.Compound, name="取号"):
         ticketing = State("正在取号", initial=True)
         ticket = State("取号结果")
+
+    class apply_flow(State.Compound, name="申请"):
+        loading_form = State("准备申请表", initial=True)
+        apply_start = State("本人或代办")
+        principal = State("被代办人")
+        face_check = State("人脸核验")
+        form = State("填写申请表")
+        editing = State("输入")
+        documents = State("拍摄材料")
+        review = State("确认提交")
+        submitting = State("正在提交")
+        submitted = State("已受理")
 
     class rating(State.Compound, name="好差评"):
         rate = State("评价", initial=True)
@@ -106,9 +121,12 @@ class SessionMachine(StateChart):
         | identify.await_identity.to(lookup_flow.looking_up)
     )
     looked_up = lookup_flow.looking_up.to(lookup_flow.lookup_result)
-    lookup_failed = lookup_flow.looking_up.to(
-        lookup_flow.lookup_entry, cond="has_lookup_entry"
-    ) | lookup_flow.looking_up.to(guide)
+    lookup_failed = (
+        lookup_flow.looking_up.to(lookup_flow.lookup_entry, cond="has_lookup_entry")
+        | lookup_flow.looking_up.to(guide, cond="has_pending_item")
+        # a code scanned on the start screen that finds nothing: back there, with the notice
+        | lookup_flow.looking_up.to(attract)
+    )
 
     take_ticket = (
         guide.to(ticket_flow.ticketing)
@@ -120,7 +138,39 @@ class SessionMachine(StateChart):
         ticket_flow.ticketing.to(attract)
     )
 
-    done = guide.to(rating) | lookup_flow.lookup_result.to(rating) | ticket_flow.ticket.to(rating)
+    apply = guide.to(apply_flow.loading_form)
+    form_loaded = (
+        apply_flow.loading_form.to(apply_flow.apply_start, cond="agent_allowed")
+        | apply_flow.loading_form.to(apply_flow.face_check, cond="needs_face")
+        | apply_flow.loading_form.to(apply_flow.form)
+    )
+    form_failed = apply_flow.loading_form.to(guide)
+    for_self = apply_flow.apply_start.to(
+        apply_flow.face_check, cond="needs_face"
+    ) | apply_flow.apply_start.to(apply_flow.form)
+    for_other = apply_flow.apply_start.to(apply_flow.principal)
+    principal_given = apply_flow.principal.to(
+        apply_flow.face_check, cond="needs_face"
+    ) | apply_flow.principal.to(apply_flow.form)
+    face_passed = apply_flow.face_check.to(apply_flow.form)
+    edit_field = apply_flow.form.to(apply_flow.editing)
+    field_done = apply_flow.editing.to(apply_flow.form)
+    form_complete = apply_flow.form.to(
+        apply_flow.documents, cond="needs_documents"
+    ) | apply_flow.form.to(apply_flow.review)
+    documents_complete = apply_flow.documents.to(apply_flow.review)
+    edit_application = apply_flow.review.to(apply_flow.form)
+    submit_application = apply_flow.review.to(apply_flow.submitting)
+    application_sent = apply_flow.submitting.to(apply_flow.submitted)
+    submit_failed = apply_flow.submitting.to(apply_flow.review)
+
+    done = (
+        guide.to(rating)
+        | lookup_flow.lookup_result.to(rating)
+        | ticket_flow.ticket.to(rating)
+        | apply_flow.submitted.to(rating)
+        | apply_flow.face_check.to(rating)  # sent to a window after failed face checks
+    )
     ask_reasons = rating.rate.to(rating.reasons)
     rate_ = rating.rate.to(thanks, event="rate") | rating.reasons.to(thanks, event="rate")
     skip_rating = rating.to(thanks)
@@ -138,12 +188,23 @@ class SessionMachine(StateChart):
         | lookup_flow.lookup_result.to(lookup_flow.lookup_entry, cond="has_lookup_entry")
         | lookup_flow.lookup_result.to(guide)
         | ticket_flow.ticket.to(rating)
+        | apply_flow.loading_form.to(guide)
+        | apply_flow.apply_start.to(guide)
+        | apply_flow.principal.to(apply_flow.apply_start)
+        | apply_flow.face_check.to(guide)
+        | apply_flow.form.to(guide)
+        | apply_flow.editing.to(apply_flow.form)
+        | apply_flow.documents.to(apply_flow.form)
+        | apply_flow.review.to(apply_flow.documents, cond="needs_documents")
+        | apply_flow.review.to(apply_flow.form)
+        | apply_flow.submitted.to(rating)
         | rating.reasons.to(rating.rate)
         | rating.rate.to(thanks)
         | thanks.to(attract)
     )
-    # Every state but attract and printing gives up after inactivity; printing waits for the
-    # printer (which has its own timeout) so a page is never orphaned mid-job.
+    # Every state but attract, printing and submitting gives up after inactivity; printing waits
+    # for the printer (which has its own timeout) so a page is never orphaned mid-job, and
+    # submitting ends by itself once the application is durable and its first delivery is tried.
     timeout = (
         identify.to(attract)  # type: ignore[operator]  # the stubs miss compound states' `|`
         | browse.to(attract)
@@ -152,6 +213,15 @@ class SessionMachine(StateChart):
         | print_flow.preview.to(attract)
         | lookup_flow.to(attract)
         | ticket_flow.to(attract)
+        | apply_flow.loading_form.to(attract)
+        | apply_flow.apply_start.to(attract)
+        | apply_flow.principal.to(attract)
+        | apply_flow.face_check.to(attract)
+        | apply_flow.form.to(attract)
+        | apply_flow.editing.to(attract)
+        | apply_flow.documents.to(attract)
+        | apply_flow.review.to(attract)
+        | apply_flow.submitted.to(attract)
         | rating.to(attract)
         | thanks.to(attract)
     )
@@ -163,6 +233,7 @@ class SessionMachine(StateChart):
         | print_flow.preview.to(attract)
         | lookup_flow.to(attract)
         | ticket_flow.to(attract)
+        | apply_flow.to(attract)
         | rating.to(attract)
         | thanks.to(attract)
     )
@@ -190,6 +261,15 @@ class SessionMachine(StateChart):
 
     def lookup_needs_entry(self) -> bool:
         return bool(self._guards.lookup_needs_entry())
+
+    def agent_allowed(self) -> bool:
+        return bool(self._guards.agent_allowed())
+
+    def needs_face(self) -> bool:
+        return bool(self._guards.needs_face())
+
+    def needs_documents(self) -> bool:
+        return bool(self._guards.needs_documents())
 
     @property
     def state_id(self) -> StateId:

@@ -33,6 +33,15 @@ class OfflineCatalogue:
     def remember_item(self, item: ItemDetail) -> None:
         self._save(lambda: self._cache.save_item(item.code, "", item.model_dump(mode="json")))
 
+    def remember_form(self, code: str, form: Any) -> None:
+        self._save(lambda: self._cache.save_form(code, form.model_dump(mode="json")))
+
+    def load_form(self, code: str) -> Any:
+        from kiosk.central_apply import ApplicationForm
+
+        found = self._cache.load_form(code)
+        return None if found is None else self._parse(ApplicationForm, found[1])
+
     def load_catalogue_model(self) -> Catalogue | None:
         found = self._cache.load_catalogue()
         return None if found is None else self._parse(Catalogue, found[1])

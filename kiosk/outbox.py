@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.store import OutboxMessage, Store, StoreMeta, StoreWriteError
@@ -317,6 +317,24 @@ class Outbox:
                 row.parked_at = None
                 row.park_reason = ""
 
+    def mark_delivered_key(self, idempotency_key: str) -> None:
+        """Delivered while the resident waited: the same as `mark_delivered`, found by key."""
+        with self._store.session() as s:
+            query = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+            message_id = s.scalar(query)
+        if message_id is not None:
+            self.mark_delivered(message_id)
+
+    def discard(self, idempotency_key: str) -> bool:
+        """Drop an undelivered message the service refused while the resident watched (they were
+        told it was not received, and will correct it); True if one was dropped."""
+        query = delete(OutboxMessage).where(
+            OutboxMessage.idempotency_key == idempotency_key, OutboxMessage.delivered_at.is_(None)
+        )
+        with self._store.writing("outbox discard") as s:
+            dropped = int(cast(CursorResult[Any], s.execute(query)).rowcount or 0)
+        return dropped > 0
+
     def mark_failed(self, message_id: int, error: str, *, permanent: bool = False) -> None:
         """Schedule the next attempt with exponential back-off, or park it if `permanent`."""
         if permanent:
@@ -328,7 +346,8 @@ class Outbox:
                 return
             row.attempts += 1
             row.last_error = error[:500]
-            delay = min(2.0**row.attempts, self._max_backoff_s)
+            # Exponent capped: 2.0**1024 overflows, after a week offline at a 600 s cap.
+            delay = min(2.0 ** min(row.attempts, 64), self._max_backoff_s)
             row.next_attempt_at = self._store.now() + timedelta(seconds=delay)
 
     def park(self, message_id: int, reason: str, error: str) -> None:

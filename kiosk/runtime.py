@@ -94,10 +94,13 @@ def build_runtime(
     from kiosk.delivery import central_sender
     from kiosk.device_manager import (
         DeviceManager,
+        ManagedCamera,
         ManagedDocumentPrinter,
         ManagedPrinter,
         build_specs,
     )
+    from kiosk.flows.apply import KIND as APPLICATION
+    from kiosk.input_methods import InputMethods
     from kiosk.offline import OfflineCatalogue
     from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
     from kiosk.simulation import SimulatedHall
@@ -154,16 +157,22 @@ def build_runtime(
             outbox=outbox,
             catalogue_cache=OfflineCatalogue(CatalogueCache(store)),
             smartcard=_smartcard(config, manager, enabled),
+            camera=ManagedCamera(manager) if "camera" in enabled else None,
+            input_methods=InputMethods(_var_path("var/rime")),
+            speaker=_speaker(config),
         )
         core = KioskCore(config, services, clock)
         closers.append(core.stop)
+        if services.speaker is not None:
+            closers.append(services.speaker.close)
         hall.attach(core)
         check_cancelled()
         manager.start()
         closers.append(manager.stop)
         if central is not None:
             central.wait_ready(cancel or threading.Event())
-        delivery = OutboxWorker(outbox, {"rating": central_sender(client)})
+        sender = central_sender(client)
+        delivery = OutboxWorker(outbox, {"rating": sender, APPLICATION: sender})
         delivery.start()
         closers.append(delivery.stop)
         core.start()
@@ -172,6 +181,22 @@ def build_runtime(
         for close in reversed(closers):
             with contextlib.suppress(Exception):
                 close()
+
+
+def _speaker(config: KioskConfig) -> Any:
+    """The voice of 长辈模式; None (silent) when its output cannot be opened."""
+    from drivers.speech import open_speaker
+
+    output = config.speech.output
+    if output.startswith("dir://"):
+        output = "dir://" + _var_path(output[len("dir://") :])
+    try:
+        return open_speaker(
+            output, speed=config.speech.speed, cache_dir=_var_path(config.speech.cache_dir)
+        )
+    except Exception as exc:
+        log.warning("no voice for elder mode: %s", type(exc).__name__)
+        return None
 
 
 def _smartcard(config: KioskConfig, manager: DeviceManager, enabled: dict[str, Any]) -> Any:
@@ -188,7 +213,8 @@ def _smartcard(config: KioskConfig, manager: DeviceManager, enabled: dict[str, A
     from drivers.smartcard.sim_cards import SIM_PSAM_MASTER_KEY
     from kiosk.device_manager import ManagedSmartCard
 
-    return ManagedSmartCard(manager, SoftPsam(SIM_PSAM_MASTER_KEY))
+    registry = _var_path(config.staff_registry) if config.staff_registry else ""
+    return ManagedSmartCard(manager, SoftPsam(SIM_PSAM_MASTER_KEY), staff_registry=registry)
 
 
 def run_headless(core: KioskCore, stop: threading.Event) -> None:

@@ -21,6 +21,9 @@ class Identity:
     card_type: str = "resident"
     valid_until: date | None = None  # None: 长期 (no expiry), or not known (e-ID)
     method: str = "id_card"  # id_card, eid, social_security_card
+    # Read from a genuine card while the service was unreachable: good enough to take an
+    # application into the outbox (the service checks the person again on delivery).
+    offline: bool = False
 
     def __repr__(self) -> str:
         return "Identity(<redacted>)"
@@ -32,6 +35,8 @@ class Preferences:
 
     large_text: bool = False
     language: str = "zh_CN"
+    elder: bool = False  # 长辈模式: larger text and targets, fewer choices, slower, spoken
+    muted: bool = False  # the spoken prompts of 长辈模式, silenced by the resident
 
 
 @dataclass
@@ -58,6 +63,9 @@ class Session:
     rating: int | None = None
     reasons: list[str] = field(default_factory=list)
     notice: str | None = None
+    option_page: int = 0  # which four choices 长辈模式 shows of a long list
+    draft: Any = None  # kiosk.flows.form.Draft: the application being filled in
+    assisted_by: str | None = None  # a staff member helping (帮办), from their staff card
     prefs: Preferences = field(default_factory=Preferences)
     pending: dict[str, int] = field(default_factory=dict)
 
@@ -84,6 +92,9 @@ class Session:
         self.rating = None
         self.reasons = []
         self.notice = None
+        self.draft = None
+        self.assisted_by = None
+        self.option_page = 0
         self.pending.clear()
         self.prefs = Preferences(defaults.large_text, defaults.language)
         self.id = uuid.uuid4().hex

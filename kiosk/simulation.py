@@ -9,13 +9,16 @@ a device offline until it answers, so they never delay the start screen.
 
 The demo resident reacts to the screens: when the kiosk asks for identity it lays the demo ID
 card on the reader (the demo hand) or shows an e-ID code minted by the central service to the
-scanner (the demo phone), taking turns when both are on (`simulation:` in the config).
+scanner (the demo phone), taking turns when both are on (`simulation:` in the config). When an
+application asks for a document or a face, the synthetic camera shows one; when it asks for the
+principal of a 代办, the hand lays a second card.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,10 @@ log = logging.getLogger(__name__)
 CARD_PLACING_DELAY_S = 2.0
 # The synthetic camera of a bare `sim://`: small and slow, to leave the CPU to the screens.
 DEFAULT_CAMERA_URL = "sim://camera?width=320&height=240&fps=5"
+# The scene control of the hall's synthetic camera (drivers.camera.synthetic.scene_control).
+CAMERA_NAME = "hall"
+# What the synthetic camera looks at while the screen asks for it (the view's `camera`).
+_CAMERA_SCENES = {"document": "document", "face": "face"}
 _ASKING_FOR_IDENTITY = frozenset({StateId.AWAIT_IDENTITY})
 _SESSION_OVER = frozenset({StateId.ATTRACT, StateId.THANKS})
 
@@ -61,6 +68,7 @@ class SimulatedHall:
         self._timer: threading.Timer | None = None
         self._last_state = ""
         self._turn = 0  # which demo gesture answers the next identity request
+        self._camera_name: str | None = None
 
     def start_for(self, devices: dict[str, Any]) -> dict[str, str]:
         """Start a simulator for each `sim://` device given; returns each device's real URL.
@@ -158,14 +166,29 @@ class SimulatedHall:
         return str(self.smartcard_sim.url)
 
     def _start_camera(self, url: str) -> str:
-        # The camera driver simulates `sim://camera?...` itself (drivers/camera/synthetic.py).
-        return DEFAULT_CAMERA_URL if url.rstrip("/") == "sim:" else url
+        # The camera driver simulates `sim://camera?...` itself (drivers/camera/synthetic.py);
+        # a named scene control lets the demo resident put a page or a face in front of it.
+        url = DEFAULT_CAMERA_URL if url.rstrip("/") == "sim:" else url
+        if "name=" not in url:
+            url += ("&" if "?" in url else "?") + f"name={CAMERA_NAME}"
+        self._camera_name = url.split("name=", 1)[1].split("&", 1)[0]
+        return url
+
+    def _show_camera_scene(self, view: Any) -> None:
+        if self._camera_name is None or not self._config.simulation.demo_hand:
+            return
+        from drivers.camera.synthetic import scene_control
+
+        scene = _CAMERA_SCENES.get(getattr(view, "camera", ""), "pattern")
+        control = scene_control(self._camera_name)
+        if control.scene != scene:
+            control.show(scene)
 
     # -- the demo resident -------------------------------------------------------------------
 
     def attach(self, core: Any) -> None:
         """Let the demo resident react to the screens: identify when asked, take the card back."""
-        if self._gestures():
+        if self._gestures() or self._camera_name is not None:
             core.add_listener(self._on_view)
 
     def _gestures(self) -> list[Any]:
@@ -180,11 +203,17 @@ class SimulatedHall:
         return gestures
 
     def _on_view(self, view: Any) -> None:
+        self._show_camera_scene(view)
         state = view.state
         if state == self._last_state:
             return
         self._last_state = state
-        if state in _ASKING_FOR_IDENTITY:
+        if state == StateId.PRINCIPAL and self._config.simulation.demo_hand and self.idcard_sim:
+            self._cancel_timer()
+            self._timer = threading.Timer(CARD_PLACING_DELAY_S, self._place_principal_card)
+            self._timer.daemon = True
+            self._timer.start()
+        elif state in _ASKING_FOR_IDENTITY:
             gestures = self._gestures()
             if not gestures:
                 return
@@ -205,6 +234,14 @@ class SimulatedHall:
         from drivers.idcard.sim_cards import DEMO_CARD
 
         self.idcard_sim.insert(DEMO_CARD)
+
+    def _place_principal_card(self) -> None:
+        """代办: the agent's card comes off and the principal's goes on."""
+        from drivers.idcard.sim_cards import WANG_JIANGUO
+
+        self.idcard_sim.remove()
+        time.sleep(0.5)  # long enough for the reader to notice the card went away
+        self.idcard_sim.insert(WANG_JIANGUO)
 
     def _insert_social_security_card(self) -> None:
         self.smartcard_sim.insert_card()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk import views_apply
 from kiosk.availability import IDENTIFY_FUNCTIONS, Function
 from kiosk.config import KioskConfig
 from kiosk.events import Intent
@@ -66,6 +67,10 @@ NOTICES = {
     "receipt_no_incomplete": N_("A receipt number has 16 digits. Please check and complete it."),
     "receipt_no_mistyped": N_(
         "This receipt number has a typing mistake. Please check each digit against the receipt."
+    ),
+    "application_not_arrived": N_(
+        "This application has not reached the service yet. It is sent automatically; please "
+        "scan the code again later."
     ),
     "case_not_found": N_("No application has this receipt number. Please check the number."),
     "appointment_not_found": N_("This appointment was not found. Please ask at the front desk."),
@@ -154,6 +159,14 @@ class ViewModel:
     qr: str = ""  # a QR code to show (the guide on a phone)
     qr_caption: str = ""
     table: Table | None = None
+    # the apply flow (kiosk.views_apply)
+    fields: tuple[Any, ...] = ()  # FieldView
+    keyboard: Any = None  # KeyboardView of the field being edited
+    thumbnails: tuple[Any, ...] = ()  # Thumbnail of each material
+    camera: str = ""  # "document" or "face": show the live camera with that guide overlay
+    # 长辈模式: larger targets and text, fewer choices, a voice with mute and say-again
+    elder: bool = False
+    muted: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,14 +215,10 @@ def build_view(ctx: ViewContext) -> ViewModel:
     _ = translator(lang)
     builder = _BUILDERS.get(StateId(ctx.state), _busy_view)
     view: dict[str, Any] = builder(ctx, _)
-    actions = [
-        *view.pop("actions", ()),
-        Option(
-            Intent.TOGGLE_LARGE_TEXT,
-            _("Large text") if not ctx.session.prefs.large_text else _("Normal text"),
-        ),
-        Option(Intent.TOGGLE_LANGUAGE, "English" if lang == "zh_CN" else "中文"),
-    ]
+    prefs = ctx.session.prefs
+    if prefs.elder and "options" in view:
+        view = _paged(view, ctx.session.option_page, _)
+    actions = [*view.pop("actions", ()), *_chrome(ctx, _)]
     seconds = None if ctx.seconds_left is None else int(ctx.seconds_left + 0.999)
     countdown = ""
     countdown_action = None
@@ -225,11 +234,60 @@ def build_view(ctx: ViewContext) -> ViewModel:
         seconds_left=seconds,
         countdown_text=countdown,
         countdown_action=countdown_action,
-        large_text=ctx.session.prefs.large_text,
+        large_text=prefs.large_text or prefs.elder,
+        elder=prefs.elder,
+        muted=prefs.muted,
         language=lang,
         status_line=f"{_site_name(ctx.config, lang)}  ·  {ctx.config.kiosk_id}",
         **view,
     )
+
+
+# Choices on one screen in 长辈模式 (the states whose options are a list to pick from).
+ELDER_CHOICES_PER_PAGE = 4
+_PAGED_INTENTS = frozenset({Intent.PICK_CATEGORY, Intent.PICK_ITEM, Intent.EDIT_FIELD})
+
+
+def _paged(view: dict[str, Any], page: int, _: Any) -> dict[str, Any]:
+    """Fewer choices per screen: a long list of categories or items shows four at a time."""
+    options = tuple(view["options"])
+    if len(options) <= ELDER_CHOICES_PER_PAGE or options[0].intent not in _PAGED_INTENTS:
+        return view
+    pages = -(-len(options) // ELDER_CHOICES_PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    start = page * ELDER_CHOICES_PER_PAGE
+    paging = []
+    if page > 0:
+        paging.append(Option(Intent.PAGE, _("Previous"), arg="previous"))
+    if page < pages - 1:
+        paging.append(Option(Intent.PAGE, _("More"), arg="next", primary=True))
+    return {
+        **view,
+        "options": options[start : start + ELDER_CHOICES_PER_PAGE],
+        "hint": view.get("hint") or _("Page {page} of {pages}").format(page=page + 1, pages=pages),
+        "actions": [*paging, *view.get("actions", ())],
+    }
+
+
+def _chrome(ctx: ViewContext, _: Any) -> list[Option]:
+    """What every screen offers: 长辈模式 (with its voice), the language."""
+    prefs = ctx.session.prefs
+    lang = prefs.language
+    chrome = [Option(Intent.TOGGLE_ELDER, _("Elder mode") if not prefs.elder else _("Standard"))]
+    if prefs.elder:
+        chrome += [
+            Option(Intent.MUTE, _("Sound off") if not prefs.muted else _("Sound on")),
+            Option(Intent.SAY_AGAIN, _("Say it again")),
+        ]
+    else:
+        chrome.append(
+            Option(
+                Intent.TOGGLE_LARGE_TEXT,
+                _("Large text") if not prefs.large_text else _("Normal text"),
+            )
+        )
+    chrome.append(Option(Intent.TOGGLE_LANGUAGE, "English" if lang == "zh_CN" else "中文"))
+    return chrome
 
 
 def _site_name(config: KioskConfig, language: str) -> str:
@@ -356,7 +414,7 @@ _BADGES = {
     "print": N_("Print here"),
     "guide": N_("Guide"),
     "lookup": N_("Look up"),
-    "submit": N_("Guide · apply at a window"),
+    "submit": N_("Apply here"),
     "ticket": N_("Queue ticket"),
 }
 
@@ -399,6 +457,7 @@ _ACTION_LABELS = {
     "print_a4": N_("Print the certificate (A4)"),
     "lookup": N_("Look up"),
     "ticket": N_("Take a queue ticket"),
+    "apply": N_("Apply now"),
     "checklist": N_("Print the checklist of documents"),
 }
 
@@ -442,8 +501,6 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
     action = ctx.action
     options: tuple[Option, ...] = ()
     hint = ""
-    if item.flow == "submit":
-        hint = _("Applications for this service are made at a service window for now.")
     if action is not None and action.kind in _ACTION_LABELS:
         label = _(_ACTION_LABELS[action.kind])
         sublabel = _("You will be asked for your ID") if action.needs_identity else ""
@@ -677,4 +734,6 @@ _BUILDERS = {
     StateId.RATE: _rate,
     StateId.REASONS: _reasons,
     StateId.THANKS: _thanks,
+    **views_apply.BUILDERS,
 }
+NOTICES.update(views_apply.NOTICES)

@@ -32,10 +32,16 @@ from screens.routing import (
     ATTRACT,
     AWAIT_CARD,
     BUSY,
+    DOCUMENTS,
+    EDITING,
+    FACE,
+    FORM,
     GUIDE,
     MENU,
     PAD,
     RATING,
+    REVIEW,
+    SUBMITTED,
     THANKS,
     content_of,
     more_time_label,
@@ -60,6 +66,12 @@ SCREEN_CLASSES: dict[str, tuple[str, str]] = {
     PAD: ("screens.pad", "PadScreen"),
     RATING: ("screens.rating", "RatingScreen"),
     THANKS: ("screens.thanks", "ThanksScreen"),
+    FORM: ("screens.apply_form", "FormScreen"),
+    EDITING: ("screens.apply_form", "EditingScreen"),
+    REVIEW: ("screens.apply_form", "ReviewScreen"),
+    SUBMITTED: ("screens.apply_form", "SubmittedScreen"),
+    DOCUMENTS: ("screens.camera_screens", "DocumentsScreen"),
+    FACE: ("screens.camera_screens", "FaceScreen"),
 }
 
 
@@ -81,6 +93,8 @@ class KioskApp(App):
     pad = NumericProperty(theme.LAYOUT_SIZES["pad"])
     gap = NumericProperty(theme.LAYOUT_SIZES["gap"])
     radius = NumericProperty(theme.LAYOUT_SIZES["radius"])
+    # 长辈模式: the least width and height of anything touchable (0 in the standard mode).
+    min_target = NumericProperty(0)
 
     def __init__(
         self,
@@ -109,6 +123,9 @@ class KioskApp(App):
         if not self.fullscreen and tuple(Window.size) != tuple(self.window_size):
             Window.size = self.window_size
         Window.clearcolor = theme.BACKGROUND
+        ui = getattr(getattr(self.core, "config", None), "ui", None)
+        if ui is not None:
+            theme.set_screen((ui.width, ui.height), ui.screen_diagonal_in)
         self._apply_sizes(large_text=False)
         root = FloatLayout()
         column = BoxLayout(orientation="vertical")
@@ -179,7 +196,11 @@ class KioskApp(App):
         if self._stopped:
             return
         previous, self.view = self.view, view
-        if previous is None or previous.large_text != view.large_text:
+        if (
+            previous is None
+            or previous.large_text != view.large_text
+            or previous.elder != view.elder
+        ):
             self._apply_sizes(view.large_text)
         name = screen_for(view)
         screen = self._screen(name)
@@ -211,6 +232,16 @@ class KioskApp(App):
     def _update_clock(self) -> None:
         self.header.clock_text = f"{self.core.local_now():%Y-%m-%d  %H:%M}"
 
+    def camera_frame(self) -> Any:
+        """The camera's newest frame for a live preview, or None (no camera, or not usable now)."""
+        camera = getattr(getattr(self.core, "services", None), "camera", None)
+        if camera is None:
+            return None
+        try:
+            return camera.latest()
+        except Exception:  # a preview must never take a screen down
+            return None
+
     def _large_text(self) -> bool:
         return bool(self.view and self.view.large_text)
 
@@ -220,3 +251,4 @@ class KioskApp(App):
         self.text_scale = theme.text_scale(width, height, large_text)
         for name, value in theme.layout_sizes(width, height, large_text).items():
             setattr(self, name, value)
+        self.min_target = theme.elder_target_px() if self.view and self.view.elder else 0

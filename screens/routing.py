@@ -22,6 +22,13 @@ GUIDE = "guide"
 PAD = "pad"
 RATING = "rating"
 THANKS = "thanks"
+# the apply flow (申请)
+FORM = "form"
+EDITING = "editing"
+DOCUMENTS = "documents"
+FACE = "face"
+REVIEW = "review"
+SUBMITTED = "submitted"
 
 # Leaf state -> screen. Busy states, and any view that says busy, use the busy screen.
 STATE_SCREENS: dict[StateId, str] = {
@@ -42,18 +49,37 @@ STATE_SCREENS: dict[StateId, str] = {
     StateId.RATE: RATING,
     StateId.REASONS: MENU,
     StateId.THANKS: THANKS,
+    StateId.LOADING_FORM: BUSY,
+    StateId.APPLY_START: MENU,
+    StateId.PRINCIPAL: GUIDE,  # a hint (place the card) and sections, which the menu lacks
+    StateId.FACE_CHECK: FACE,
+    StateId.FORM: FORM,
+    StateId.EDITING: EDITING,
+    StateId.DOCUMENTS: DOCUMENTS,
+    StateId.REVIEW: REVIEW,
+    StateId.SUBMITTING: BUSY,
+    StateId.SUBMITTED: SUBMITTED,
 }
 # Menu states and their tile columns: item names are long and carry a department line, a row each.
 MENU_COLUMNS: dict[StateId, int] = {
     StateId.CATEGORIES: 2,
     StateId.ITEMS: 1,
     StateId.REASONS: 2,
+    StateId.APPLY_START: 1,
 }
 # On these states a countdown is part of the content (thanks) or never shown (attract).
 _NO_OVERLAY = frozenset({StateId.THANKS, StateId.ATTRACT})
 # Footer actions that set display preferences: styled quieter, and the row that moves down when
 # the footer needs two rows.
-QUIET_INTENTS = frozenset({Intent.TOGGLE_LARGE_TEXT, Intent.TOGGLE_LANGUAGE})
+QUIET_INTENTS = frozenset(
+    {
+        Intent.TOGGLE_LARGE_TEXT,
+        Intent.TOGGLE_LANGUAGE,
+        Intent.TOGGLE_ELDER,
+        Intent.MUTE,
+        Intent.SAY_AGAIN,
+    }
+)
 # Stopgap until the view model carries the countdown's button: the only words the screens supply.
 _MORE_TIME_FALLBACK = {"zh_CN": "继续办理", "en": "More time"}
 
@@ -69,7 +95,10 @@ def state_of(view: ViewModel) -> StateId | None:
 def screen_for(view: ViewModel) -> str:
     """The name of the screen that renders `view`."""
     state = state_of(view)
-    if view.busy or state is None:
+    if state is None:
+        return BUSY
+    # While a photo is taken the live picture stays: the resident must keep the page in frame.
+    if view.busy and not view.camera:
         return BUSY
     return STATE_SCREENS[state]
 
@@ -125,4 +154,16 @@ def footer_rows(
         return [actions]
     own = tuple(o for o in actions if o.intent not in QUIET_INTENTS)
     prefs = tuple(o for o in actions if o.intent in QUIET_INTENTS)
-    return [row for row in (own, prefs) if row]
+    return [row for group in (own, prefs) if group for row in _halved(group, fits)]
+
+
+def _halved(
+    group: tuple[Option, ...], fits: Callable[[list[str]], bool]
+) -> list[tuple[Option, ...]]:
+    """`group` as one row, or as two when it does not fit and each half does (长辈模式's four
+    preferences in large text), so no label has to break mid-word."""
+    labels = [o.label for o in group]
+    half = (len(group) + 1) // 2
+    if len(group) < 2 or fits(labels) or not (fits(labels[:half]) and fits(labels[half:])):
+        return [group]
+    return [group[:half], group[half:]]

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 REFERENCE_SIZE = (1080, 1920)
 LARGE_TEXT_FACTOR = 1.4
+MM_PER_INCH = 25.4
+REFERENCE_DIAGONAL_IN = 21.5  # a typical hall kiosk (kiosk.config UiConfig.screen_diagonal_in)
+# 长辈模式: nothing a resident touches is smaller than this, in either direction (a fingertip
+# of an older hand, with a tremor's margin).
+ELDER_TARGET_MM = 15.0
 
 
 def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
@@ -36,6 +41,8 @@ NOTICE_BG = rgba("#FFD23F")
 NOTICE_TEXT = rgba("#000000")
 NOTICE_EDGE = rgba("#8A5A00")
 SCRIM = rgba("#000000", 0.62)
+# What is wrong with an answer: red text (~6:1 on white), always with words saying what.
+PROBLEM = rgba("#B3261E")
 
 # Rating faces, best to worst: green through amber to red, each dark enough for white text.
 RATING_COLOURS = {
@@ -86,3 +93,30 @@ def layout_sizes(width: float, height: float, large_text: bool) -> dict[str, flo
     sizes["touch_h"] = round(LAYOUT_SIZES["touch_h"] * grow)
     sizes["tile_h"] = round(LAYOUT_SIZES["tile_h"] * grow)
     return sizes
+
+
+def pixels_per_mm(size: tuple[int, int], diagonal_in: float) -> float:
+    """Pixels per millimetre of a panel `size` pixels wide and high, `diagonal_in` inches across."""
+    width, height = size
+    if diagonal_in <= 0:
+        raise ValueError("the screen's diagonal must be positive")
+    return float((width**2 + height**2) ** 0.5 / diagonal_in / MM_PER_INCH)
+
+
+_px_per_mm = pixels_per_mm(REFERENCE_SIZE, REFERENCE_DIAGONAL_IN)
+
+
+def set_screen(size: tuple[int, int], diagonal_in: float) -> None:
+    """Tell `mm` which panel the kiosk drives (from the configuration, at start)."""
+    global _px_per_mm
+    _px_per_mm = pixels_per_mm(size, diagonal_in)
+
+
+def mm(n: float) -> float:
+    """`n` millimetres on the configured panel, in pixels."""
+    return n * _px_per_mm
+
+
+def elder_target_px() -> float:
+    """The least width and height of a touch target in 长辈模式."""
+    return round(mm(ELDER_TARGET_MM) + 0.5)

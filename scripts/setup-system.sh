@@ -14,6 +14,9 @@ packages=(
   postgresql             # the central service is tested on PostgreSQL too
   libusb-1.0-0           # USB receipt printers (pyusb)
   poppler-utils          # pdftotext/pdftoppm: tests read and render certificate PDFs
+  librime1 rime-data-pinyin-simp  # pinyin input on the kiosk's own keyboard
+  libzinnia0 tegaki-zinnia-simplified-chinese zinnia-utils  # handwriting input (手写)
+  espeak-ng sox alsa-utils  # spoken prompts in 长辈模式 (aplay); sox checks WAV files in tests
 )
 missing=()
 for p in "${packages[@]}"; do

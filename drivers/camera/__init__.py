@@ -8,6 +8,8 @@
         ...
     verdict = check_face(camera.snapshot())    # FaceQuality(ok, face_box, problems)
     page = capture_document(camera.snapshot())  # CapturedDocument(image, corners, ..., jpeg)
+    verdict = assess_page(camera.snapshot())    # PageAssessment(ok, problems, document)
+    presence = PresenceCheck()                  # add(image, t) until done: a live face
     camera.close()
 
 Frames come from a V4L2 camera, a video file, an image sequence or a synthetic camera, all
@@ -53,6 +55,14 @@ from drivers.camera.face import (
     FaceThresholds,
     check_face,
 )
+from drivers.camera.page_quality import (
+    PageAssessment,
+    PageMeasures,
+    PageProblem,
+    PageThresholds,
+    assess_page,
+)
+from drivers.camera.presence import PresenceCheck, PresenceProblem, PresenceResult
 from drivers.camera.qr import CodeTracker, FrameDecoder, decode_qr
 from drivers.camera.sources import (
     FrameSource,
@@ -93,11 +103,19 @@ __all__ = [
     "ImageSequenceSource",
     "NoPageFoundError",
     "Pacing",
+    "PageAssessment",
     "PageDetection",
+    "PageMeasures",
+    "PageProblem",
+    "PageThresholds",
     "Paper",
+    "PresenceCheck",
+    "PresenceProblem",
+    "PresenceResult",
     "Subscription",
     "V4L2Source",
     "VideoFileSource",
+    "assess_page",
     "capture_document",
     "check_face",
     "decode_qr",

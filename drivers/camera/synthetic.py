@@ -3,6 +3,12 @@
 - `SimulatedCamera`: a camera "device" that makes frames in memory (a moving test pattern with
   the frame number, optionally a QR code) and can be unplugged and plugged back, so recovery is
   tested through the same capture thread as a real camera. `sim://camera?...` URLs build one.
+- Scenes: what the simulated camera looks at, switched at run time (`SCENES`): the test
+  `pattern`, a `document` photographed on a desk, a `face` (a resident for 人证核验), the
+  `empty` capture area, and degraded variants. A camera opened from
+  ``sim://camera?name=desk&scene=pattern`` is steered from anywhere in the process with
+  ``scene_control("desk").show("document")``: that is how the demo simulator puts a page under
+  the kiosk's camera.
 - `qr_image`, `place`, `write_qr_clip`: QR codes drawn into frames and written as a video file.
 - `render_page`, `photograph_page`: an A4 page of text lines, and a photo of it held at an
   angle over a cluttered desk, with uneven light and sensor noise; the true corners come back
@@ -16,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -27,7 +34,20 @@ Image = np.ndarray
 FrameMaker = Callable[[int], Image]
 
 _SIM_PARAMS = frozenset(
-    {"width", "height", "fps", "qr", "qr_from", "qr_to", "frames", "loop", "fail_after", "fail_for"}
+    {
+        "width",
+        "height",
+        "fps",
+        "qr",
+        "qr_from",
+        "qr_to",
+        "frames",
+        "loop",
+        "fail_after",
+        "fail_for",
+        "name",
+        "scene",
+    }
 )
 
 
@@ -134,6 +154,8 @@ class SimulatedCamera:
     While unplugged, reads fail and opening raises `CameraUnavailableError`, as with a real
     camera pulled out of its USB port. Faults can also be scripted by count: after
     `fail_after` good frames the next `fail_for` reads and opens fail, then it recovers.
+    What it shows is its `control`'s scene (see `SceneControl`): in the ``pattern`` scene the
+    frames come from `frames(index)`, in any other from `scene_frame`.
     """
 
     def __init__(
@@ -147,13 +169,18 @@ class SimulatedCamera:
         fail_after: int | None = None,
         fail_for: int = 0,
         name: str = "sim://camera",
+        scene: str | None = None,
+        control: SceneControl | None = None,
     ) -> None:
         self.name = name
         self.size = size
         self.fps = fps
         self.count = count  # frames before the end (None: endless)
         self.loop = loop
-        self._frames = frames or (lambda index: pattern_frame(index, size))
+        self.control = control or SceneControl(name)
+        if scene is not None:
+            self.control.show(scene)
+        self._pattern = frames or (lambda index: pattern_frame(index, size))
         self._lock = threading.Lock()
         self._plugged = True
         self._fail_after = fail_after
@@ -163,7 +190,11 @@ class SimulatedCamera:
 
     @classmethod
     def from_params(cls, url: str, params: Mapping[str, object]) -> SimulatedCamera:
-        """A camera from ``sim://camera?width=&height=&fps=&qr=&qr_from=&qr_to=&frames=...``."""
+        """A camera from ``sim://camera?width=&height=&fps=&qr=&qr_from=&qr_to=&frames=...``.
+
+        ``name=`` ties it to the process-wide `scene_control(name)`; ``scene=`` sets the scene
+        shown at start (without it, a named control keeps the scene it has).
+        """
         unknown = sorted(set(params) - _SIM_PARAMS)
         if unknown:
             known = ", ".join(sorted(_SIM_PARAMS))
@@ -193,6 +224,8 @@ class SimulatedCamera:
             fail_after=parse_number("fail_after", fail_after) if fail_after is not None else None,
             fail_for=int(str(params.get("fail_for", 0))),
             name=url.split("?", 1)[0],  # the query may hold a QR payload: not for logs
+            scene=str(params["scene"]) if params.get("scene") else None,
+            control=scene_control(str(params["name"])) if params.get("name") else None,
         )
 
     @property
@@ -230,7 +263,13 @@ class SimulatedCamera:
             if not self._plugged or self._scripted_fault():
                 return False, None
             self.frames_made += 1
-        return True, self._frames(position)
+        return True, self._make_frame(position)
+
+    def _make_frame(self, index: int) -> Image:
+        scene = self.control.scene
+        if scene == "pattern":
+            return self._pattern(index)
+        return scene_frame(scene, index, self.size)
 
 
 class SyntheticSource:
@@ -418,3 +457,234 @@ def photograph_page(
     lit += rng.standard_normal(lit.shape, dtype=np.float32) * np.float32(noise)
     image = lit.clip(0, 255).astype(np.uint8)
     return PagePhoto(image=image, corners=corners, page=page)
+
+
+# --- scenes ------------------------------------------------------------------------------------
+
+# What a simulated camera can be looking at. The degraded variants exist so the kiosk's prompts
+# ("hold the page still", "move closer") can be tested and demonstrated.
+SCENES: tuple[str, ...] = (
+    "pattern",  # the moving test pattern (with QR codes when configured)
+    "document",  # an A4 page lying on a desk, the camera shaking very slightly
+    "document_blurry",  # the same, out of focus
+    "document_glare",  # the same, with a lamp reflected on glossy paper
+    "document_cut_off",  # the page pushed partly out of the picture
+    "empty",  # the desk with nothing on it
+    "face",  # a resident in front of the camera, moving a little as people do
+    "face_far",  # the resident standing too far back
+    "face_still",  # a photo held up to the camera: the same picture frame after frame
+)
+
+_ASSETS = Path(__file__).parent / "assets"
+_PORTRAIT = _ASSETS / "astronaut_portrait.jpg"  # public domain; see assets/README.md
+_WALL = (150, 160, 165)  # the hall behind a resident who stands far back (BGR)
+_DOCUMENT_SEED = 7
+
+
+class SceneControl:
+    """Which scene a simulated camera shows; thread-safe, switched with `show`."""
+
+    def __init__(self, name: str, scene: str = "pattern") -> None:
+        self.name = name
+        self._scene = _check_scene(scene)
+        self._lock = threading.Lock()
+
+    @property
+    def scene(self) -> str:
+        """The scene shown now."""
+        with self._lock:
+            return self._scene
+
+    def show(self, scene: str) -> None:
+        """Show `scene` (one of `SCENES`) from the next frame on; `CameraConfigError` if unknown."""
+        checked = _check_scene(scene)
+        with self._lock:
+            self._scene = checked
+
+    def __repr__(self) -> str:
+        return f"SceneControl({self.name!r}, scene={self.scene!r})"
+
+
+_controls: dict[str, SceneControl] = {}
+_controls_lock = threading.Lock()
+
+
+def scene_control(name: str = "camera") -> SceneControl:
+    """The process-wide scene control called `name` (made on first use, by either side).
+
+    A camera opened from ``sim://camera?name=NAME`` shows this control's scene, so a simulator
+    holding no reference to the kiosk's camera can still put a page or a face in front of it.
+    """
+    with _controls_lock:
+        control = _controls.get(name)
+        if control is None:
+            control = _controls[name] = SceneControl(name)
+        return control
+
+
+def _check_scene(scene: str) -> str:
+    if scene not in SCENES:
+        raise CameraConfigError(f"scene={scene!r} is unknown (known: {', '.join(SCENES)})")
+    return scene
+
+
+def scene_frame(scene: str, index: int, size: tuple[int, int] = (640, 480)) -> Image:
+    """Frame `index` of `scene` at `size` (width, height): a fresh, writable BGR image.
+
+    The scene's picture is made once per size (tens of milliseconds) and cached; each frame
+    then only moves it a little (a pixel or two, a fraction of a degree), seeded by `index`,
+    so a run of frames is reproducible.
+    """
+    _check_scene(scene)
+    if scene == "pattern":
+        return pattern_frame(index, size)
+    if scene == "face_still":
+        return _face_frame(0, size, moving=False)
+    if scene in ("face", "face_far"):
+        return _face_frame(index, size, far=scene == "face_far")
+    base = _empty_desk(size) if scene == "empty" else _document_scene(scene, size)
+    return _shake(base, index)
+
+
+def _shake(base: Image, index: int, *, amount: float = 1.0) -> Image:
+    # The hand-held or table-top camera is never perfectly still: a small shift and turn.
+    rng = np.random.default_rng(index)
+    height, width = base.shape[:2]
+    dx, dy = rng.uniform(-1.5, 1.5, 2) * amount * width / 640
+    angle = float(rng.uniform(-0.3, 0.3)) * amount
+    matrix = np.asarray(cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0), np.float64)
+    matrix[:, 2] += np.array([dx, dy], np.float64)
+    return cv2.warpAffine(base, matrix, (width, height), borderMode=cv2.BORDER_REFLECT101)
+
+
+def auto_expose(image: Image, target: float = 225.0) -> Image:
+    """Scale `image` as a camera's auto exposure would: the brightest paper light grey, not
+    clipped (99.5th percentile at `target`). Returns a new image."""
+    peak = float(np.percentile(image, 99.5))
+    gain = target / max(peak, 1.0)
+    return (image.astype(np.float32) * gain).clip(0, 255).astype(np.uint8)
+
+
+def photograph_cut_off(
+    *,
+    size: tuple[int, int] = (1280, 960),
+    side: str = "right",
+    outside: float = 1 / 3,
+    coverage: float = 0.65,
+    **kwargs: Any,
+) -> Image:
+    """A photo of a page pushed partly out of the picture: `outside` of it beyond `side`.
+
+    The page is photographed on a desk twice as large in that direction (so at the same size
+    as `photograph_page` would show it) and the picture is framed to leave part of it out.
+    Other keyword arguments go to `photograph_page`.
+    """
+    width, height = size
+    horizontal = side in ("left", "right")
+    if not horizontal and side not in ("top", "bottom"):
+        raise ValueError(f"side must be left, right, top or bottom, not {side!r}")
+    canvas = (width * 2, height) if horizontal else (width, height * 2)
+    # coverage is relative to the canvas height: halve it when the canvas is twice as tall.
+    wide = photograph_page(
+        size=canvas,
+        coverage=coverage if horizontal else coverage / 2,
+        **kwargs,
+    )
+    axis = 0 if horizontal else 1
+    low, high = float(wide.corners[:, axis].min()), float(wide.corners[:, axis].max())
+    span, extent = high - low, (width if horizontal else height)
+    far_side = side in ("right", "bottom")
+    start = high - span * outside - extent if far_side else low + span * outside
+    start_px = int(max(0, min(canvas[axis] - extent, round(start))))
+    if horizontal:
+        return np.ascontiguousarray(wide.image[:, start_px : start_px + width])
+    return np.ascontiguousarray(wide.image[start_px : start_px + height, :])
+
+
+@functools.lru_cache(maxsize=8)
+def _document_scene(scene: str, size: tuple[int, int]) -> Image:
+    width, height = size
+    rng = np.random.default_rng(_DOCUMENT_SEED)
+    common: dict[str, Any] = {
+        "seed": _DOCUMENT_SEED,
+        "tilt": 12.0,
+        "roll": 8.0,
+        "light": 0.3,
+        "noise": 3.0,
+    }
+    if scene == "document_cut_off":
+        image = auto_expose(photograph_cut_off(size=size, coverage=0.75, **common))
+    else:
+        photo = photograph_page(size=size, coverage=0.75, **common)
+        image = auto_expose(photo.image)
+        if scene == "document_blurry":
+            sigma = 2.5 * width / 640  # out of focus: text strokes smear into grey bands
+            image = cv2.GaussianBlur(image, (0, 0), sigma)
+            noise = rng.standard_normal(image.shape, dtype=np.float32) * np.float32(3.0)
+            image = (image.astype(np.float32) + noise).clip(0, 255).astype(np.uint8)
+        elif scene == "document_glare":
+            image = add_glare(image, photo.corners.mean(axis=0), radius=0.12 * width)
+    image.flags.writeable = False
+    return image
+
+
+def add_glare(
+    image: Image, centre: Sequence[float], *, radius: float, angle: float = 30.0
+) -> Image:
+    """A lamp reflected on glossy paper: a bright ellipse, clipped white in its middle.
+
+    Returns a new image; `radius` is the long half-axis in pixels (the short one is 60 % of it).
+    """
+    height, width = image.shape[:2]
+    mask = np.zeros((height, width), np.float32)
+    axes = (max(1, round(radius)), max(1, round(radius * 0.6)))
+    cv2.ellipse(mask, (round(centre[0]), round(centre[1])), axes, angle, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, radius / 4))
+    # Twice the headroom to white at the centre: the middle of the reflection is burnt out.
+    lift = mask * np.float32(2.0 * 255.0)
+    lifted = image.astype(np.float32) + (lift if image.ndim == 2 else lift[..., None])
+    return lifted.clip(0, 255).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=4)
+def _empty_desk(size: tuple[int, int]) -> Image:
+    image = auto_expose(clutter(size, seed=_DOCUMENT_SEED), target=170.0)
+    image.flags.writeable = False
+    return image
+
+
+@functools.lru_cache(maxsize=1)
+def portrait() -> Image:
+    """The bundled resident (320x240 BGR, read-only): see `assets/README.md`."""
+    image = cv2.imread(str(_PORTRAIT), cv2.IMREAD_COLOR)
+    if image is None:
+        raise CameraUnavailableError(f"{_PORTRAIT.name}: bundled portrait missing or unreadable")
+    image.flags.writeable = False
+    return image
+
+
+def _face_frame(
+    index: int, size: tuple[int, int], *, far: bool = False, moving: bool = True
+) -> Image:
+    # The portrait fills the frame as a resident standing at the kiosk would (face 30 % of the
+    # width); people sway and lean, so it drifts by a few pixels and grows or shrinks a little.
+    source = portrait()
+    width, height = size
+    rng = np.random.default_rng(index)
+    jitter = rng.uniform(-1.0, 1.0, 3) if moving else np.zeros(3)
+    scale = width / source.shape[1] * (1.0 + 0.03 * jitter[0]) * (0.45 if far else 1.0)
+    dx, dy = jitter[1:] * 0.015 * width
+    matrix = np.array(
+        [
+            [scale, 0.0, width / 2 - scale * source.shape[1] / 2 + dx],
+            [0.0, scale, height / 2 - scale * source.shape[0] / 2 + dy],
+        ]
+    )
+    return cv2.warpAffine(
+        source,
+        matrix,
+        (width, height),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT if far else cv2.BORDER_REPLICATE,
+        borderValue=_WALL,
+    )

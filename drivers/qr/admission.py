@@ -15,7 +15,7 @@ the payload) for any input at all: str, bytes, or anything else.
 
 Formats (`FORMATS`): ``eid_token`` (``CNEID1.<b64url>.<b64url>``), ``appointment``
 (``APPT:<10-12 letters and digits>``), ``case_number`` (``CASE:<16 digits>`` or the bare 16
-digits), ``certificate_url`` (an https URL ending ``/certificates/<number>/verification``,
+digits), ``application_code`` (``APP:<uuid>``, on the receipt of an application queued offline), ``certificate_url`` (an https URL ending ``/certificates/<number>/verification``,
 optionally limited to some hosts), and ``text`` (any text, multi-line allowed). Scanners add
 a trailing CR/LF: every format trims it. Only ``text`` admits line breaks inside.
 """
@@ -47,6 +47,7 @@ NOT_AN_EID_TOKEN = "not_an_eid_token"
 UNSUPPORTED_EID_VERSION = "unsupported_eid_version"
 NOT_AN_APPOINTMENT_CODE = "not_an_appointment_code"
 NOT_A_CASE_NUMBER = "not_a_case_number"
+NOT_AN_APPLICATION_CODE = "not_an_application_code"
 NOT_A_CERTIFICATE_URL = "not_a_certificate_url"
 NOT_HTTPS = "not_https"
 HOST_NOT_ALLOWED = "host_not_allowed"
@@ -75,6 +76,11 @@ class CaseNumber:
 
 
 @dataclass(frozen=True)
+class ApplicationCode:
+    key: str  # the application's idempotency key (a UUID, lower-case)
+
+
+@dataclass(frozen=True)
 class CertificateUrl:
     url: str
     host: str
@@ -87,7 +93,7 @@ class GenericText:
     text: str
 
 
-Payload = EidToken | AppointmentCode | CaseNumber | CertificateUrl | GenericText
+Payload = EidToken | AppointmentCode | CaseNumber | ApplicationCode | CertificateUrl | GenericText
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,7 @@ _EID = re.compile(r"CNEID1\.([A-Za-z0-9_-]{8,2048})\.([A-Za-z0-9_-]{16,512})")
 _EID_VERSION = re.compile(r"CNEID(\d+)\.")
 _APPOINTMENT = re.compile(r"APPT:([A-Za-z0-9]{10,12})")
 _CASE = re.compile(r"(?:CASE:)?(\d{16})")
+_APPLICATION = re.compile(r"APP:([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})")
 _CERTIFICATE_PATH = re.compile(r"(?:/[^/]+)*/certificates/([A-Za-z0-9-]{1,64})/verifications?/?")
 
 
@@ -206,6 +213,18 @@ def admit_case_number(payload: object) -> Admission:
     if not receipt_no_is_valid(match.group(1)):
         return Refused(kind, NOT_A_CASE_NUMBER, "the receipt number's check digit is wrong")
     return Admitted(kind, CaseNumber(match.group(1)))
+
+
+def admit_application_code(payload: object) -> Admission:
+    """``APP:<uuid>``: an application queued offline, to find its tracking number later."""
+    kind = "application_code"
+    text = _prepare(kind, payload, max_chars=64, allowed=())
+    if isinstance(text, Refused):
+        return text
+    match = _APPLICATION.fullmatch(text.strip())
+    if match is None:
+        return Refused(kind, NOT_AN_APPLICATION_CODE, "not an application code")
+    return Admitted(kind, ApplicationCode(match.group(1).lower()))
 
 
 def certificate_url_format(
@@ -267,6 +286,7 @@ FORMATS: dict[str, Admitter] = {
     "eid_token": admit_eid_token,
     "appointment": admit_appointment,
     "case_number": admit_case_number,
+    "application_code": admit_application_code,
     "certificate_url": admit_certificate_url,
     "text": admit_text,
 }

@@ -18,7 +18,7 @@ from kiosk.ids import FlowKind, IdentityNeed
 class ItemAction:
     """The main action of an item's guide screen."""
 
-    kind: str  # print_receipt, print_a4, lookup, ticket, checklist, none
+    kind: str  # print_receipt, print_a4, lookup, ticket, apply, checklist, none
     enabled: bool = True
     reason: str = ""  # a notice key when not enabled
     needs_identity: bool = False
@@ -73,7 +73,18 @@ def item_action(
         kind = "ticket"
         if Function.PRINT_RECEIPT not in functions:
             return ItemAction(kind, False, "printer_out_of_service")
-    else:  # guide and submit: the checklist to take away (submit comes with forms later)
+    elif flow == FlowKind.SUBMIT:
+        kind = "apply"
+        face = need == IdentityNeed.ID_CARD_FACE
+        if face and Function.FACE_CAPTURE not in functions:
+            return ItemAction(kind, False, "camera_out_of_service")
+        if needs_id and not can_identify(functions):
+            return ItemAction(kind, False, "identify_out_of_service")
+        if not central_up and face:
+            return ItemAction(kind, False, "face_check_needs_service", needs_id)
+        # Offline, an application is taken into the outbox and sent when the service is back.
+        return ItemAction(kind, True, "", needs_id)
+    else:  # guide: the checklist to take away
         if Function.PRINT_RECEIPT not in functions:
             return ItemAction("none", False, "")
         return ItemAction("checklist", True, "")

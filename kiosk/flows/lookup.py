@@ -29,9 +29,10 @@ def entry_problem(text: str) -> str | None:
 class LookupQuery:
     """One lookup: a case by number, the person's cases, or a page of the person's records."""
 
-    kind: str  # case, cases, records
+    kind: str  # case, cases, records, application (a queued application's code)
     item_code: str = ""
     receipt_no: str = ""
+    application_key: str = ""
     person_ref: str = ""
     page: int = 1
 
@@ -50,6 +51,10 @@ def run(central: CentralClient, query: LookupQuery) -> LookupResult:
     try:
         if query.kind == "case":
             return LookupResult(query, cases=(central.case(query.receipt_no),))
+        if query.kind == "application":
+            # The receipt of an application queued offline: once delivered, it has a number.
+            number = central.application(query.application_key).tracking_no
+            return LookupResult(query, cases=(central.case(number),))
         if query.kind == "cases":
             return LookupResult(query, cases=tuple(central.cases(query.person_ref)))
         return LookupResult(
@@ -59,6 +64,8 @@ def run(central: CentralClient, query: LookupQuery) -> LookupResult:
         # A number with a wrong check digit (422) is as unknown to the resident as a 404.
         if exc.status_code in (404, 422) and query.kind == "case":
             raise UserFacingError("case_not_found") from None
+        if exc.status_code == 404 and query.kind == "application":
+            raise UserFacingError("application_not_arrived") from None
         raise user_error(exc) from None
     except CentralError as exc:
         raise user_error(exc) from None

@@ -24,6 +24,10 @@ ENDPOINTS = {
     ("post", "/api/v1/appointments/check-in"),
     ("get", "/api/v1/certificates/{certificate_no}/pdf"),
     ("get", "/guides/{item_code}"),
+    ("get", "/api/v1/items/{code}/form"),
+    ("post", "/api/v1/applications"),
+    ("get", "/api/v1/applications/{idempotency_key}"),
+    ("post", "/api/v1/identity/face"),
 }
 # Development stand-ins: only in a service created with dev_endpoints=True (the reference one).
 DEV_ENDPOINTS = {

@@ -108,7 +108,10 @@ DEVICES = {
     "document_printer": {"url": "cups://kiosk-a4", "enabled": True},
     "smartcard": {"url": "pcsc://", "enabled": True},
     "qr_scanner": {"url": "serial:///dev/ttyACM0", "enabled": True},
+    "camera": {"url": "sim://camera?name=journeys&scene=document", "enabled": True},
 }
+# The simulated camera the apply journeys photograph their documents with.
+APPLY_CAMERA = "sim://camera?name=journeys&scene=document"
 
 
 @contextlib.contextmanager
@@ -183,7 +186,19 @@ class Journey:
         self.current = ""
         self._numbers: dict[str, int] = {}
         self._finished = False
+        self.intents: list[dict[str, Any]] = []
         self.core.add_listener(lambda view: self.views.append(view_record(view)))
+        self._record_intents()
+
+    def _record_intents(self) -> None:
+        """Keep what each touch sent, for the tests; strokes as a summary (they may be a name)."""
+        send = self.core.touch
+
+        def recorded(intent: Any, arg: str | None = None) -> None:
+            self.intents.append(intent_record(str(intent), arg))
+            send(intent, arg)
+
+        self.core.touch = recorded
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -379,11 +394,28 @@ class Journey:
             "size": list(SIZE),
             "journeys": {name: dataclasses.asdict(r) for name, r in self.records.items()},
             "views": self.views,
+            "intents": self.intents,
             "fatal": self.fatal,
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=1)
         (self.out / "manifest.json").write_text(text, encoding="utf-8")
         self.app.stop()
+
+
+def intent_record(intent: str, arg: str | None) -> dict[str, Any]:
+    """An intent for the manifest: typed keys and strokes are what a resident wrote, so a stroke
+    is kept as its size and range and a key not at all."""
+    if intent == "stroke":
+        try:
+            points = json.loads(arg or "")
+            xs = [p[0] for p in points]
+            ys = [p[1] for p in points]
+            return {"intent": intent, "points": len(points), "range": [min(xs + ys), max(xs + ys)]}
+        except (ValueError, TypeError, IndexError):
+            return {"intent": intent, "malformed": True}
+    if intent in ("key", "choose"):
+        return {"intent": intent}
+    return {"intent": intent, "arg": arg}
 
 
 def touch(widget: Any, intent: str, arg: str | None) -> None:
@@ -471,7 +503,7 @@ def layout_problems(app: Any) -> list[str]:
     from screens import theme
 
     scale = theme.window_scale(*app.root.size)
-    problems = []
+    problems = elder_target_problems(app)
     for w in app.root.walk():
         if w.get_root_window() is None:
             continue
@@ -488,6 +520,35 @@ def layout_problems(app: Any) -> list[str]:
         if isinstance(w, Image) and w.texture is not None and min(w.size) < 300 * scale - 0.5:
             problems.append(f"QR code only {min(w.size):.0f} px: too small to scan")
     return problems
+
+
+def touch_targets(app: Any) -> list[Any]:
+    """Everything a finger can act on now: buttons, tiles, keys, the handwriting pad."""
+    from kivy.uix.behaviors import ButtonBehavior
+
+    from screens.keyboard import InkPad
+
+    return [
+        w
+        for w in app.root.walk()
+        if isinstance(w, ButtonBehavior | InkPad) and w.get_root_window() is not None
+    ]
+
+
+def elder_target_problems(app: Any) -> list[str]:
+    """In 长辈模式, every touch target at least 15 mm wide and high on the configured screen."""
+    from screens import theme
+
+    view = getattr(app, "view", None)
+    if view is None or not view.elder:
+        return []
+    least = theme.mm(theme.ELDER_TARGET_MM) - 0.5
+    return [
+        f"elder-mode target {w.width:.0f}x{w.height:.0f} px under {least:.0f} px (15 mm): "
+        f"{type(w).__name__} {getattr(w, 'text', '') or getattr(w, 'label', '')!r}"
+        for w in touch_targets(app)
+        if _on_screen(w) and min(w.width, w.height) < least
+    ]
 
 
 # ---- the journeys --------------------------------------------------------------------------------
@@ -748,7 +809,7 @@ def plan_device(j: Journey) -> None:
     online = j.post(status("receipt_printer", DeviceState.ONLINE))
     j.add(None, online, StateId.GUIDE, lambda v: v.options[0].enabled)
     j.add(None, j.press(Intent.HOME), StateId.ATTRACT)
-    readers = ("idcard", "smartcard", "qr_scanner")
+    readers = ("idcard", "smartcard", "qr_scanner", "camera")  # the camera reads e-ID codes too
 
     def all_down() -> None:
         for name in readers:
@@ -761,6 +822,199 @@ def plan_device(j: Journey) -> None:
             j.core.post(status(name, DeviceState.ONLINE))
 
     j.add(None, all_up, StateId.ATTRACT, lambda v: v.options[0].enabled)
+
+
+APPLY_CATEGORY, APPLY_ITEM = "shebao", "shebao.unemployment-registration"  # one document
+
+
+def equip_for_applying(rig: Rig) -> str | None:
+    """Give the core what applying needs: a simulated camera showing a page, an outbox on real
+    SQLite, the real pinyin and handwriting engines. Returns why not, or None."""
+    import atexit
+    import shutil
+    import tempfile
+    from types import SimpleNamespace
+
+    try:
+        from drivers.camera.device import open_camera
+        from drivers.ime.rare import extended_candidates
+        from kiosk.outbox import Outbox, load_or_create_key
+        from kiosk.store.db import open_store
+        from tests.support.ime_engines import handwriting_engine, pinyin_engine
+
+        engines = SimpleNamespace(
+            pinyin=pinyin_engine(), handwriting=handwriting_engine(), extended=extended_candidates
+        )
+    except Exception as exc:  # an engine not installed: the journey says which
+        return f"input engines not available: {type(exc).__name__}: {exc}"
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-journey-"))
+    camera = open_camera(APPLY_CAMERA)
+    camera.open()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    atexit.register(camera.close)
+    store = open_store(f"sqlite:///{folder / 'kiosk.db'}", rig.clock.now)
+    services = rig.core.services
+    services.outbox = Outbox(store, load_or_create_key(folder / "outbox.key"))
+    services.camera = camera
+    services.input_methods = engines
+    return None
+
+
+def _until_shown(j: Journey, intent: str, arg: str, state: str, pages: int = 4) -> None:
+    """Page on (长辈模式 shows four choices, or one question, at a time) until `arg` shows."""
+    from kiosk.events import Intent
+
+    def page_if_hidden() -> float:
+        if any(o.intent == intent and o.arg == arg for o in j.core.view().options):
+            return 0.0
+        return j.press(Intent.PAGE, "next")() or 0.0
+
+    for _ in range(pages):
+        j.add(None, page_if_hidden, state)
+
+
+def _keys(j: Journey, keys: str) -> None:
+    from kiosk.events import Intent
+    from kiosk.ids import StateId
+
+    for key in keys:
+        j.add(None, j.press(Intent.KEY, key), StateId.EDITING)
+
+
+def pick_candidate(j: Journey, char: str) -> Callable[[], float]:
+    """Touch the candidate key showing `char`, paging the candidates until it shows."""
+    from kiosk.events import Intent
+
+    def act() -> float:
+        keyboard = j.core.view().keyboard
+        if char in keyboard.candidates:
+            return j.press(Intent.CANDIDATE, str(keyboard.candidates.index(char)))() or 0.0
+        return j.press(Intent.CANDIDATE_PAGE, "next")() or 0.0
+
+    return act
+
+
+def write_strokes(
+    j: Journey, strokes: list[list[tuple[int, int]]], box: int
+) -> Callable[[], float]:
+    """A finger writing `strokes` (points in a `box` square, y down) on the handwriting pad."""
+    from kivy.clock import Clock
+    from kivy.tests.common import UnitTestTouch
+
+    from screens.keyboard import InkPad
+
+    def act() -> float:
+        pad = next(w for w in j.app.root.walk() if isinstance(w, InkPad) and w.get_root_window())
+        x0, y0 = pad.to_window(pad.x, pad.y)
+        at = [0.0]
+
+        def window(point: tuple[int, int]) -> tuple[float, float]:
+            return x0 + point[0] / box * pad.width, y0 + (1 - point[1] / box) * pad.height
+
+        def later(fn: Callable[[], None]) -> None:
+            at[0] += 0.02
+            Clock.schedule_once(lambda _dt: fn(), at[0])
+
+        for stroke in strokes:
+            finger = UnitTestTouch(*window(stroke[0]))
+            later(finger.touch_down)
+            for point in stroke[1:]:
+                x, y = window(point)
+                later(lambda f=finger, x=x, y=y: f.touch_move(x, y))
+            later(finger.touch_up)
+        return at[0] + HOLD_S
+
+    return act
+
+
+def ink_drawn(j: Journey) -> int:
+    """Strokes drawn on the handwriting pad on screen now."""
+    from screens.keyboard import InkPad
+
+    pads = [w for w in j.app.root.walk() if isinstance(w, InkPad) and w.get_root_window()]
+    return pads[0].drawn if pads else -1
+
+
+def plan_apply(j: Journey, *, elder: bool) -> None:
+    """申请 from the start: identify, 失业登记, fill the form on the keyboards (digits, a choice,
+    pinyin, handwriting with a rare character), photograph the document, review, submit, receipt."""
+    from drivers.idcard.sim_cards import LI_XIUYING
+    from kiosk.events import CardRead, Intent
+    from kiosk.ids import StateId
+    from tests.support.ime_engines import recorded_strokes
+
+    box, written = recorded_strokes()
+    if elder:
+        j.add(None, j.press(Intent.TOGGLE_ELDER), StateId.ATTRACT, lambda v: v.elder)
+    j.add(None, j.press(Intent.START), StateId.AWAIT_IDENTITY)
+    j.add(None, j.post(CardRead(LI_XIUYING)), StateId.CATEGORIES)
+    _until_shown(j, Intent.PICK_CATEGORY, APPLY_CATEGORY, StateId.CATEGORIES)
+    j.add(None, j.press(Intent.PICK_CATEGORY, APPLY_CATEGORY), StateId.ITEMS)
+    _until_shown(j, Intent.PICK_ITEM, APPLY_ITEM, StateId.ITEMS)
+    j.add("guide", j.press(Intent.PICK_ITEM, APPLY_ITEM), StateId.GUIDE, _not_busy)
+    j.add("apply_start", j.press(Intent.ACT), StateId.APPLY_START, _not_busy)
+    j.add("form", j.press(Intent.FOR_SELF), StateId.FORM)
+    # the phone number on the digit keys
+    _until_shown(j, Intent.EDIT_FIELD, "phone", StateId.FORM)
+    j.add("editing-digits", j.press(Intent.EDIT_FIELD, "phone"), StateId.EDITING)
+    _keys(j, "13800138000")
+    j.add(None, j.press(Intent.FIELD_DONE), StateId.FORM)
+    # a choice
+    _until_shown(j, Intent.EDIT_FIELD, "reason", StateId.FORM)
+    j.add("editing-choice", j.press(Intent.EDIT_FIELD, "reason"), StateId.EDITING)
+    j.add(None, j.press(Intent.CHOOSE, "resigned"), StateId.FORM)
+    # text: 李 in pinyin, then 䶮 written by hand
+    _until_shown(j, Intent.EDIT_FIELD, "last_employer", StateId.FORM)
+    j.add(None, j.press(Intent.EDIT_FIELD, "last_employer"), StateId.EDITING)
+    _keys(j, "lix")
+    # 删除 takes back the last pinyin letter first
+    composing = lambda v: v.keyboard.composition == "li" and "李" in v.keyboard.candidates  # noqa: E731
+    j.add("editing-pinyin", j.press(Intent.BACKSPACE), StateId.EDITING, composing)
+    for _ in range(3):
+        j.add(None, pick_candidate(j, "李"), StateId.EDITING)
+    j.add(None, lambda: None, StateId.EDITING, lambda v: v.keyboard.text == "李")
+    j.add(None, j.press(Intent.LAYOUT, "handwriting"), StateId.EDITING)
+    strokes = written["䶮"]
+    inked = lambda v: v.keyboard.strokes == len(strokes) == ink_drawn(j)  # noqa: E731
+    j.add(None, write_strokes(j, strokes, box), StateId.EDITING, inked)
+    # 删除 with ink on the pad takes back the last stroke, on screen too; then it is rewritten
+    less = lambda v: v.keyboard.strokes == len(strokes) - 1 == ink_drawn(j)  # noqa: E731
+    j.add(None, j.press(Intent.BACKSPACE), StateId.EDITING, less)
+    again = write_strokes(j, strokes[-1:], box)
+    j.add("editing-handwriting", again, StateId.EDITING, inked)
+    for _ in range(3):
+        j.add(None, pick_candidate(j, "䶮"), StateId.EDITING)
+    typed = lambda v: v.keyboard.text == "李䶮"  # noqa: E731
+    j.add("editing-rare", lambda: None, StateId.EDITING, typed)
+    j.add(None, j.press(Intent.FIELD_DONE), StateId.FORM)
+    # a date, on the digit keys
+    _until_shown(j, Intent.EDIT_FIELD, "ended_on", StateId.FORM)
+    j.add(None, j.press(Intent.EDIT_FIELD, "ended_on"), StateId.EDITING)
+    _keys(j, "2025010")
+    j.add(None, j.press(Intent.KEY, "2"), StateId.EDITING, lambda v: v.keyboard.text == "20250102")
+    filled = lambda v: all(f.value and not f.problem for f in v.fields)  # noqa: E731
+    j.add("form-filled", j.press(Intent.FIELD_DONE), StateId.FORM, filled)
+    live = lambda v: v.camera == "document"  # noqa: E731
+    j.add("documents", j.press(Intent.NEXT), StateId.DOCUMENTS, live)
+    j.add("documents-capturing", j.hold("capture", j.press(Intent.CAPTURE)), StateId.DOCUMENTS)
+    taken = lambda v: any(t.jpeg for t in v.thumbnails) and not v.busy  # noqa: E731
+    j.add("documents-taken", j.runner.release, StateId.DOCUMENTS, taken)
+    j.add("review", j.press(Intent.NEXT), StateId.REVIEW)
+    submitting = j.hold("submit", j.press(Intent.SUBMIT_APPLICATION))
+    j.add("submitting", submitting, StateId.SUBMITTING)
+    case = lambda v: v.qr.startswith("CASE:")  # noqa: E731
+    j.add("submitted", j.runner.release, StateId.SUBMITTED, case)
+    j.add(None, j.press(Intent.DONE), StateId.RATE)
+    j.add(None, j.press(Intent.SKIP), StateId.THANKS)
+    j.add(None, j.press(Intent.BACK), StateId.ATTRACT)
+
+
+def _apply_missing(rig: Rig) -> str | None:
+    return (
+        _missing(rig, "application_form", "/items/{code}/form")
+        or _missing(rig, "submit_application", "/applications")
+        or equip_for_applying(rig)
+    )
 
 
 def plan(journey: Journey, *, large_text: bool, language: str, only: str | None = None) -> None:
@@ -781,8 +1035,15 @@ def plan(journey: Journey, *, large_text: bool, language: str, only: str | None 
         "a4": (a4_missing, plan_a4),
         "timeout": (None, plan_timeout),
         "device": (None, plan_device),
+        "apply": (None, lambda j: plan_apply(j, elder=False)),
+        "apply-elder": (None, lambda j: plan_apply(j, elder=True)),
     }
-    wanted = set(only.split(",")) if only else set(journeys)
+    # The apply journeys run on their own (tests/gui/test_apply_screens.py), not in every mode.
+    wanted = set(only.split(",")) if only else set(journeys) - set(APPLY_JOURNEYS)
+    if wanted & {"apply", "apply-elder"}:
+        why_not = _apply_missing(rig)
+        journeys["apply"] = (why_not, journeys["apply"][1])
+        journeys["apply-elder"] = (why_not, journeys["apply-elder"][1])
     for name, (missing, build) in journeys.items():
         if name not in wanted:
             continue
@@ -794,7 +1055,20 @@ def plan(journey: Journey, *, large_text: bool, language: str, only: str | None 
         build(journey)
 
 
-JOURNEYS = ("print", "guide", "pad", "lookup", "records", "ticket", "a4", "timeout", "device")
+JOURNEYS = (
+    "print",
+    "guide",
+    "pad",
+    "lookup",
+    "records",
+    "ticket",
+    "a4",
+    "timeout",
+    "device",
+    "apply",
+    "apply-elder",
+)
+APPLY_JOURNEYS = ("apply", "apply-elder")  # only with --only: a minute and a half together
 
 
 def first_frame() -> int:

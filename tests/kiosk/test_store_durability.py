@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import shutil
 import sqlite3
-import subprocess
 import time
 
 import pytest
@@ -15,6 +12,7 @@ from sqlalchemy import event
 
 from kiosk.outbox import Outbox, load_or_create_key
 from kiosk.store import StoreWriteError, open_store
+from tests.support.tiny_disk import fill, tiny_tmpfs
 
 SECRET = "李四-110101199003071234"
 
@@ -106,37 +104,15 @@ def test_the_journal_never_raises_into_the_session(quick, tmp_path, caplog):
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A real 2 MiB filesystem (tmpfs); skipped where mounting is not allowed."""
-    where = tmp_path / "tiny"
-    where.mkdir()
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("mounting a tiny tmpfs needs root and mount(8)")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with tiny_tmpfs(tmp_path / "tiny") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def _fill(directory):
-    """Take every free block, as a camera's document scans or a runaway log would."""
-    filler = directory / "filler"
-    with open(filler, "wb", buffering=0) as fh, contextlib.suppress(OSError):
-        while True:
-            fh.write(b"\0" * 4096)
-    return filler
 
 
 def test_a_full_disk_raises_one_clear_error_then_recovers(tiny_disk, clock, caplog):
     store = open_store(f"sqlite:///{tiny_disk / 'k.db'}", clock.now, busy_timeout_s=0.2)
     outbox = Outbox(store, load_or_create_key(tiny_disk / "outbox.key"))
     try:
-        filler = _fill(tiny_disk)
+        filler = fill(tiny_disk)
         big = {"name": SECRET, "scan": "x" * 300_000}  # needs pages the disk no longer has
         with pytest.raises(StoreWriteError) as caught:
             outbox.put("application", big, "k1")

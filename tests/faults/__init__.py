@@ -1,0 +1,1 @@
+"""Fault injection between the kiosk and the central service: "delivered exactly once", proven."""
