@@ -947,11 +947,12 @@ class KioskCore:
         speaker, prefs = self.services.speaker, self.session.prefs
         if speaker is None or not prefs.elder or (prefs.muted and not force):
             return
-        text = prompts.prompt_for(str(self.state), prefs.language)
+        voice = "en" if prefs.language == "en" else "zh"
+        text = prompts.prompt_for(str(self.state), voice)
         if not text:
             return
         try:
-            speaker.say(text, prefs.language)
+            speaker.say(text, voice)
         except Exception as exc:  # a voice problem must never stop a resident
             log.warning("prompt not spoken: %s", type(exc).__name__)
 

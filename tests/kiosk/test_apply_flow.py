@@ -346,3 +346,45 @@ def test_a_malformed_application_code_is_refused_plainly(applying, text):
     kiosk.post(QrScanned(text, "scanner"))
     kiosk.pump()
     assert kiosk.state == StateId.ATTRACT and kiosk.session.notice == "code_not_recognised"
+
+
+def _wavs(folder, count, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = sorted(folder.glob("*.wav"))
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    return sorted(folder.glob("*.wav"))
+
+
+def test_elder_mode_speaks_each_step_and_can_be_muted_or_repeated(applying, tmp_path):
+    """长辈模式 says each step aloud (espeak-ng, Mandarin from pinyin with tone numbers); the WAV
+    of each prompt has speech in it; mute silences it and "say it again" repeats."""
+    from drivers.speech import open_speaker
+    from drivers.speech.wavcheck import analyse
+
+    out = tmp_path / "speech"
+    speaker = open_speaker(f"dir://{out}", cache_dir=tmp_path / "cache")
+    kiosk = applying()
+    kiosk.services.speaker = speaker
+    try:
+        place(kiosk)
+        assert not _wavs(out, 1, timeout=0.5)  # standard mode is silent
+        assert touch(kiosk, Intent.TOGGLE_ELDER) == StateId.CATEGORIES
+        assert kiosk.view().elder and kiosk.view().large_text
+        assert len(_wavs(out, 1)) == 1  # (a prompt cut short by the next one is not written)
+        touch(kiosk, Intent.PICK_CATEGORY, "shebao")
+        spoken = _wavs(out, 2)
+        assert len(spoken) == 2
+        for wav in spoken:
+            stats = analyse(wav)
+            assert 0.5 < stats.duration_s < 12 and not stats.silent
+        touch(kiosk, Intent.MUTE)
+        touch(kiosk, Intent.PAGE, "next")
+        touch(kiosk, Intent.BACK)
+        assert len(_wavs(out, 3, timeout=1.0)) == 2
+        touch(kiosk, Intent.SAY_AGAIN)
+        assert len(_wavs(out, 3)) == 3
+    finally:
+        speaker.close()
