@@ -183,6 +183,8 @@ def build_receipt(application: Application, outcome: SubmitOutcome, job: SubmitJ
         Text(_("Application receipt"), bold=True, double=True, align="center"),
         Feed(1),
         Text(job.item_name),
+        # The resident's own receipt names the applicant in full, as a window's 受理回执 does.
+        Text(_("Applicant: {name}").format(name=application.applicant.name)),
     ]
     if outcome.receipt is not None:
         number = outcome.receipt.tracking_no

@@ -55,6 +55,16 @@ def _applied_with_phone(lab: Lab, phone: str) -> int:
         return int(s.scalar(query) or 0)
 
 
+def _open_and_identify(core) -> None:
+    """The item's guide, 立即申请, then the card (each step may fail under faults)."""
+    _touch(core, Intent.BROWSE)
+    _touch(core, Intent.PICK_CATEGORY, "shebao")
+    _touch(core, Intent.PICK_ITEM, ITEM)
+    _touch(core, Intent.ACT)
+    core.post(CardRead(LI_XIUYING))
+    core.pump()
+
+
 def _fill(core, phone: str) -> None:
     """Fill the card-loss form; a step the network broke is simply not reached."""
     steps = [
@@ -95,22 +105,12 @@ def test_a_walked_away_resident_leaves_nothing_lost_or_doubled(lab, tmp_path, se
         core.start()
         core.pump()
         # the catalogue and the form were seen once while the network was healthy
-        _touch(core, Intent.BROWSE)
-        _touch(core, Intent.PICK_CATEGORY, "shebao")
-        _touch(core, Intent.PICK_ITEM, ITEM)
-        _touch(core, Intent.ACT)
-        core.post(CardRead(LI_XIUYING))
-        core.pump()
+        _open_and_identify(core)
         _touch(core, Intent.HOME)
 
         lab.proxy.configure(mix=FaultMix(rate=rng.choice((0.3, 0.6, 0.9))))
         phone = f"1390{seed:07d}"
-        _touch(core, Intent.BROWSE)
-        _touch(core, Intent.PICK_CATEGORY, "shebao")
-        _touch(core, Intent.PICK_ITEM, ITEM)
-        _touch(core, Intent.ACT)
-        core.post(CardRead(LI_XIUYING))
-        core.pump()
+        _open_and_identify(core)
         _touch(core, Intent.FOR_SELF)
         _fill(core, phone)
         told = core.state == StateId.SUBMITTED

@@ -165,3 +165,49 @@ def test_a_staff_member_signs_in_to_help_and_the_case_records_it(applying, tmp_p
         assert "帮办" in json.dumps(case.model_dump(mode="json"), ensure_ascii=False)
     finally:
         daemon.remove_all()
+
+
+def _pinyin(kiosk, syllable, char):
+    for letter in syllable:
+        touch(kiosk, Intent.KEY, letter)
+    for _ in range(60):
+        candidates = kiosk.view().keyboard.candidates
+        if char in candidates:
+            return touch(kiosk, Intent.CANDIDATE, str(candidates.index(char)))
+        touch(kiosk, Intent.CANDIDATE_PAGE, "next")
+    raise AssertionError(f"{char} not offered for {syllable}")
+
+
+def test_an_agent_types_a_rare_name_and_photographs_the_authorisation(applying, camera, central):
+    """代办 without the principal's card: 龚䶮 typed in pinyin (䶮 from the extended set), the
+    number on the digit layout, the signed authorisation photographed. The service verifies the
+    principal, and the receipt names them, rare character and all (GB18030 on the printer)."""
+    from drivers.printer import Text
+    from drivers.printer.escpos_printer import encode_line
+
+    kiosk = applying()
+    open_item(kiosk, "shebao", "shebao.card-loss")
+    touch(kiosk, Intent.FOR_OTHER)
+    touch(kiosk, Intent.ENTER_PRINCIPAL)
+    touch(kiosk, Intent.EDIT_FIELD, "principal_name")
+    touch(kiosk, Intent.LAYOUT, "pinyin")
+    _pinyin(kiosk, "gong", "龚")
+    _pinyin(kiosk, "yan", "䶮")
+    assert touch(kiosk, Intent.FIELD_DONE) == StateId.FORM
+    fill_digits(kiosk, "principal_id_number", "640104198005090014")
+    choose(kiosk, "agent_relation", "entrusted")
+    fill_digits(kiosk, "phone", "13800138000")
+    choose(kiosk, "loss_reason", "lost")
+    choose(kiosk, "reissue", "no")
+    assert touch(kiosk, Intent.NEXT) == StateId.DOCUMENTS
+    assert "授权委托书" in kiosk.view().title
+    camera[1].show("document")
+    touch(kiosk, Intent.CAPTURE)
+    assert touch(kiosk, Intent.NEXT) == StateId.REVIEW
+    assert "龚䶮" in [f.value for f in kiosk.view().fields]
+    assert touch(kiosk, Intent.SUBMIT_APPLICATION) == StateId.SUBMITTED, kiosk.session.notice
+    case = central.case(kiosk.session.draft.receipt.tracking_no)
+    assert "代办" in json.dumps(case.model_dump(mode="json"), ensure_ascii=False)
+    lines = [e.text for e in kiosk.services.printer.receipts[-1].elements if isinstance(e, Text)]
+    named = next(line for line in lines if "龚䶮" in line)
+    assert encode_line(named)  # the printer's GB18030 encoding takes it

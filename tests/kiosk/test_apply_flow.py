@@ -6,8 +6,7 @@ service is the real one: an application the kiosk says it received is found by i
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
+import json
 import time
 from types import SimpleNamespace
 
@@ -26,6 +25,7 @@ from kiosk.offline import OfflineCatalogue
 from kiosk.outbox import Outbox, load_or_create_key
 from kiosk.store import open_store
 from kiosk.tasks import InlineTaskRunner
+from tests.kiosk.test_store_durability import _another_writer
 from tests.support.fakes import FakePrinter
 from tests.support.ime_engines import handwriting_engine, pinyin_engine, recorded_strokes
 
@@ -159,18 +159,6 @@ def test_elder_mode_gives_twice_the_time(applying, clock):
     assert not kiosk.session.prefs.elder  # the next resident starts in the standard mode
 
 
-@contextlib.contextmanager
-def another_writer(path):
-    """A second connection holding the write lock (a backup tool, a stuck process)."""
-    blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
-
-
 def test_a_locked_database_means_not_received_and_the_resident_can_retry(central, clock, tmp_path):
     """GIVEN a database another writer holds WHEN the resident submits THEN they stay on the
     review screen and are told it was NOT received; once free, the same tap goes through."""
@@ -192,7 +180,7 @@ def test_a_locked_database_means_not_received_and_the_resident_can_retry(central
     touch(kiosk, Intent.FOR_SELF)
     fill_card_loss(kiosk)
     touch(kiosk, Intent.NEXT)
-    with another_writer(tmp_path / "k.db"):
+    with _another_writer(tmp_path / "k.db"):
         started = time.monotonic()
         assert touch(kiosk, Intent.SUBMIT_APPLICATION) == StateId.REVIEW
         assert time.monotonic() - started < 3
@@ -297,16 +285,19 @@ def test_a_name_is_typed_in_pinyin_one_character_at_a_time(applying):
     assert kiosk.session.draft.values["principal_name"] == "刘䶮"
 
 
-def test_a_rare_character_is_handwritten(applying):
-    kiosk = applying()
+def handwriting_pad(kiosk):
+    """The principal's name field of a 代办, on the handwriting layout."""
     open_item(kiosk, *CARD_LOSS)
     touch(kiosk, Intent.FOR_OTHER)
     touch(kiosk, Intent.ENTER_PRINCIPAL)
     touch(kiosk, Intent.EDIT_FIELD, "principal_name")
     touch(kiosk, Intent.LAYOUT, "handwriting")
-    pad, chars = recorded_strokes()
-    import json
+    return kiosk
 
+
+def test_a_rare_character_is_handwritten(applying):
+    kiosk = handwriting_pad(applying())
+    pad, chars = recorded_strokes()
     for stroke in chars["䶮"]:
         scaled = [[x * 1000 / pad, y * 1000 / pad] for x, y in stroke]
         touch(kiosk, Intent.STROKE, json.dumps(scaled))
@@ -319,12 +310,7 @@ def test_a_rare_character_is_handwritten(applying):
 
 
 def test_a_malformed_stroke_is_refused_plainly(applying):
-    kiosk = applying()
-    open_item(kiosk, *CARD_LOSS)
-    touch(kiosk, Intent.FOR_OTHER)
-    touch(kiosk, Intent.ENTER_PRINCIPAL)
-    touch(kiosk, Intent.EDIT_FIELD, "principal_name")
-    touch(kiosk, Intent.LAYOUT, "handwriting")
+    kiosk = handwriting_pad(applying())
     for bad in ("", "[", "[[1]]", '[["a", 2]]', "[[5000, 1]]", "{}", "null"):
         assert touch(kiosk, Intent.STROKE, bad) == StateId.EDITING
         assert kiosk.session.notice == "input_not_understood"
