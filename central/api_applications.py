@@ -87,7 +87,7 @@ def get_form(code: str, request: Request, response: Response, session: SessionDe
     description=(
         "Body: `ApplicationRequest` (the kiosk's outbox payload; at most 12 MB, else 413 "
         "`body_too_large`). Requires `Idempotency-Key`: 201 new, 200 replay of the same body, "
-        "409 `idempotency_key_reused` for another body. The applicant (and an agent) are "
+        "409 `idempotency_conflict` for another body. The applicant (and an agent) are "
         "re-checked by card number and name, so a `person_ref` that expired while the kiosk "
         "was offline does not matter. 422 `application_invalid` lists every `{field, problem}`; "
         "other 422 codes: `applicant_not_verified`, `agent_not_allowed`, `agent_not_verified`, "

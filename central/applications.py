@@ -286,7 +286,7 @@ def _find(session: Session, key: str) -> ApplicationRow | None:
 def _replay(session: Session, row: ApplicationRow, request_hash: str) -> ApplicationReceipt:
     if not secrets.compare_digest(row.request_hash, request_hash):
         raise ApiError(
-            409, "idempotency_key_reused", "this Idempotency-Key came with another application"
+            409, "idempotency_conflict", "this Idempotency-Key came with another application"
         )
     return _receipt(session, row)
 

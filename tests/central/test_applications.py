@@ -101,7 +101,7 @@ def test_same_key_with_another_body_is_409(http):
     key = str(uuid.uuid4())
     assert post(http, card_loss(), key).status_code == 201
     other = card_loss(fields={"phone": "13900000000", "loss_reason": "lost", "reissue": "no"})
-    assert_error(post(http, other, key), 409, "idempotency_key_reused")
+    assert_error(post(http, other, key), 409, "idempotency_conflict")
 
 
 def test_missing_key_and_unknown_application(http):
