@@ -106,26 +106,18 @@ def _add_mint_appointment(central_sub: argparse._SubParsersAction) -> None:
 
 
 def _add_diag(subparsers: argparse._SubParsersAction) -> None:
-    from kiosk import (
-        diag_camera,
-        diag_devices,
-        diag_docprinter,
-        diag_idcard,
-        diag_printer,
-        diag_qr,
-        diag_smartcard,
-    )
+    from kiosk.diag import camera, devices, docprinter, idcard, printer, qr, smartcard
 
     diag = subparsers.add_parser("diag", help="technician's diagnostics (devices, self-tests)")
     diag_sub = diag.add_subparsers(dest="diag_command", required=True, metavar="COMMAND")
-    diag_devices.add_parser(diag_sub)
-    diag_idcard.add_parser(diag_sub)
-    diag_printer.add_parser(diag_sub)
-    diag_docprinter.add_parser(diag_sub)
-    diag_qr.add_scan_parser(diag_sub)
-    diag_qr.add_decode_parser(diag_sub)
-    diag_smartcard.add_parser(diag_sub)
-    diag_camera.add_parser(diag_sub)
+    devices.add_parser(diag_sub)
+    idcard.add_parser(diag_sub)
+    printer.add_parser(diag_sub)
+    docprinter.add_parser(diag_sub)
+    qr.add_scan_parser(diag_sub)
+    qr.add_decode_parser(diag_sub)
+    smartcard.add_parser(diag_sub)
+    camera.add_parser(diag_sub)
 
 
 class _StderrHandler(logging.StreamHandler):

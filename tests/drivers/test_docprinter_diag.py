@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import diag_docprinter
+from kiosk.diag import docprinter as diag_docprinter
 from tests.support.cups import CupsServer, running_cups, sample_pdf
 
 

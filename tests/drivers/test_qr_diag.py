@@ -1,4 +1,4 @@
-"""``kiosk diag scan`` and ``kiosk diag decode`` through `kiosk.diag_qr.main`."""
+"""``kiosk diag scan`` and ``kiosk diag decode`` through `kiosk.diag.qr.main`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 import qrcode
 
 from drivers.qr.simulator import QrScannerSimulator
-from kiosk import diag_qr
-from kiosk.diag_qr import EXIT_ERROR, EXIT_MISSING, EXIT_OK, escape_text, main
+from kiosk.diag import qr as diag_qr
+from kiosk.diag.qr import EXIT_ERROR, EXIT_MISSING, EXIT_OK, escape_text, main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "qr"
 IMAGES = json.loads((FIXTURES / "images.json").read_text("utf-8"))

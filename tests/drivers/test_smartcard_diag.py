@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from drivers.smartcard.simulator import BlankCard, SocialSecurityCardSim, TechnicianCardSim
 from drivers.smartcard.technician import encode_public_key
-from kiosk import diag_smartcard
+from kiosk.diag import smartcard as diag_smartcard
 from tests.support.pcsc import PcscDaemon, shared_pcscd
 
 pytestmark = pytest.mark.timeout(60, method="thread")

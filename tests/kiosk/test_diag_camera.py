@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from drivers.camera.synthetic import QrScript, photograph_page, write_qr_clip
-from kiosk import diag_camera
-from kiosk.diag_camera import (
+from kiosk.diag import camera as diag_camera
+from kiosk.diag.camera import (
     EXIT_CAMERA,
     EXIT_CHECK_FAILED,
     EXIT_OK,

@@ -23,8 +23,8 @@ from drivers.idcard.sim_cards import (
     ZHAO_MIN,
 )
 from drivers.idcard.simulator import IdCardSimulator
-from kiosk import diag_idcard
-from kiosk.diag_idcard import add_parser, build_parser, main, run
+from kiosk.diag import idcard as diag_idcard
+from kiosk.diag.idcard import add_parser, build_parser, main, run
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = [
@@ -264,7 +264,7 @@ def test_main_returns_the_exit_code(
 
 
 def run_subprocess(*argv: str) -> subprocess.CompletedProcess[str]:
-    code = f"from kiosk.diag_idcard import main; raise SystemExit(main({list(argv)!r}))"
+    code = f"from kiosk.diag.idcard import main; raise SystemExit(main({list(argv)!r}))"
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
     )

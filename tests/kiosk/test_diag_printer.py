@@ -12,7 +12,7 @@ import pytest
 
 from drivers.printer import decode_escpos
 from drivers.printer.simulator import PrinterSimulator
-from kiosk import diag_printer
+from kiosk.diag import printer as diag_printer
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from drivers.camera import (
     open_camera,
 )
 from drivers.url import DeviceUrlError
-from kiosk.diag_common import driver_logging
+from kiosk.diag.common import driver_logging
 from kiosk.privacy import redact_text
 
 EXIT_OK = 0

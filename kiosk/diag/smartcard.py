@@ -39,7 +39,7 @@ from drivers.smartcard import (
 )
 from drivers.smartcard.technician import kiosk_id_bytes
 from drivers.url import DeviceUrlError
-from kiosk.diag_common import display_width, driver_logging
+from kiosk.diag.common import display_width, driver_logging
 from rules.masking import mask_document_number, mask_name
 
 EXIT_OK = 0

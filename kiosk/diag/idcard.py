@@ -37,7 +37,7 @@ from drivers.idcard import (
 )
 from drivers.idcard.textblock import CardType, card_type_label
 from drivers.url import DeviceUrlError
-from kiosk.diag_common import display_width, driver_logging
+from kiosk.diag.common import display_width, driver_logging
 from kiosk.privacy import (
     mask_record_dict,
 )

@@ -105,7 +105,7 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m kiosk.diag_devices` for tests."""
+    """`python -m kiosk.diag.devices` for tests."""
     parser = argparse.ArgumentParser(prog="kiosk diag")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["devices", *(argv or [])])

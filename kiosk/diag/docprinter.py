@@ -21,7 +21,7 @@ from drivers.docprinter import (
     PrinterNotReadyError,
     open_document_printer,
 )
-from kiosk.diag_common import driver_logging
+from kiosk.diag.common import driver_logging
 
 EXIT_OK = 0
 EXIT_ATTENTION = 1

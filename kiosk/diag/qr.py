@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from drivers.qr import ImageError, QrError, ScannerUnavailableError, open_qr_scanner
 from drivers.qr.admission import Refused, admit_each
 from drivers.url import DeviceUrlError
-from kiosk.diag_common import driver_logging
+from kiosk.diag.common import driver_logging
 
 EXIT_OK = 0
 EXIT_MISSING = 1  # scan: fewer codes than asked for; decode: an image without a code
