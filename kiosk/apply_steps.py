@@ -12,9 +12,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from kiosk.availability import Function
+from kiosk.central import CentralError
 from kiosk.events import Intent, TaskDone, TaskFailed, Touch
 from kiosk.flows import apply, form, identify
 from kiosk.ids import MachineEvent, StateId, Task
+from kiosk.tasks import UserFacingError
 
 if TYPE_CHECKING:
     from kiosk.core import KioskCore
@@ -35,7 +37,6 @@ APPLY_STATES = frozenset(
         StateId.SUBMITTED,
     }
 )
-MAX_FACE_ATTEMPTS = 3
 # Fields typed on the digit layout (an ID number's last character may be X: the layout has it).
 _DIGIT_TYPES = frozenset({"phone", "id_number", "date"})
 _KEYBOARD_INTENTS = frozenset(
@@ -49,7 +50,6 @@ _KEYBOARD_INTENTS = frozenset(
         Intent.CLEAR_INK,
     }
 )
-# Where a scanned material is shown on paper of its kind (drivers.camera papers).
 _INK_BOX = 1000  # strokes arrive in a 0..1000 square, whatever the pad's size on screen
 
 
@@ -125,7 +125,7 @@ class ApplySteps:
                 draft.apply_for_other(None)
                 self._go(MachineEvent.PRINCIPAL_GIVEN)
             case Intent.RETRY if state == StateId.FACE_CHECK:
-                if draft.face_attempts < MAX_FACE_ATTEMPTS:
+                if draft.face_attempts < form.MAX_FACE_ATTEMPTS:
                     self._start_face_check()
             case Intent.EDIT_FIELD if state == StateId.FORM:
                 self._edit(arg)
@@ -329,7 +329,7 @@ class ApplySteps:
         draft = self.draft
         if draft is None:
             return
-        per_page = self.core.fields_per_page()
+        per_page = form.fields_per_page(self.core.session.prefs.elder)
         pages = max(1, -(-len(draft.fields) // per_page))
         step = {"next": 1, "previous": -1}.get(arg or "", 0)
         draft.field_page = min(max(0, draft.field_page + step), pages - 1)
@@ -341,7 +341,7 @@ class ApplySteps:
         problems = draft.check_all()
         if problems:
             first = next(i for i, f in enumerate(draft.fields) if f.name in problems)
-            draft.field_page = first // self.core.fields_per_page()
+            draft.field_page = first // form.fields_per_page(self.core.session.prefs.elder)
             self.core.session.notice = "form_has_problems"
             return
         self.core.session.notice = None
@@ -521,9 +521,9 @@ class ApplySteps:
     def _face_failed(self, notice: str) -> None:
         draft = self.draft
         if draft is not None and (
-            draft.face_attempts >= MAX_FACE_ATTEMPTS or notice == "face_too_many_attempts"
+            draft.face_attempts >= form.MAX_FACE_ATTEMPTS or notice == "face_too_many_attempts"
         ):
-            draft.face_attempts = MAX_FACE_ATTEMPTS
+            draft.face_attempts = form.MAX_FACE_ATTEMPTS
             notice = "face_go_to_window"
         self.core.session.notice = notice
 
@@ -558,15 +558,11 @@ def _stroke(arg: str) -> list[tuple[float, float]]:
 
 
 def _problem(code: str) -> Exception:
-    from kiosk.tasks import UserFacingError
-
     return UserFacingError(code)
 
 
 def _user_facing(work: Any) -> Any:
     """Run a central call, turning its failures into what a resident may read."""
-    from kiosk.central import CentralError
-
     try:
         return work()
     except CentralError as exc:

@@ -56,7 +56,7 @@ from kiosk.ids import MachineEvent, StateId, Task
 from kiosk.machine import Guards, SessionMachine
 from kiosk.session import Preferences, Session
 from kiosk.tasks import TaskRunner, ThreadTaskRunner
-from kiosk.views import ViewContext, ViewModel, build_view
+from kiosk.views import ELDER_CHOICES_PER_PAGE, ViewContext, ViewModel, build_view
 
 log = logging.getLogger(__name__)
 
@@ -655,8 +655,6 @@ class KioskCore:
 
     def _page_choices(self, arg: str | None) -> None:
         """长辈模式 shows a long list four at a time."""
-        from kiosk.views import ELDER_CHOICES_PER_PAGE
-
         if self.catalogue is None:
             return
         if self.state == StateId.CATEGORIES:
@@ -926,10 +924,6 @@ class KioskCore:
     def session_key(self, what: str) -> str:
         """An idempotency key for `what` in this session."""
         return session_key(self.session.id, what)
-
-    def fields_per_page(self) -> int:
-        """Form fields on one screen: one at a time in 长辈模式."""
-        return 1 if self.session.prefs.elder else 6
 
     def _read_staff_card(self, smartcard: Any) -> None:
         """A staff card in the reader during an application: 帮办, recorded with it."""

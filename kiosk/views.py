@@ -17,6 +17,7 @@ from kiosk.i18n import N_, in_language, translator
 from kiosk.ids import StateId
 from kiosk.privacy import mask_address, mask_date, mask_id_number, mask_name
 from kiosk.session import Session
+from kiosk.view_parts import Option, Section, Table, back_home
 
 RATING_LEVELS = (
     ("5", N_("Very satisfied")),
@@ -104,36 +105,6 @@ GUIDE_SECTIONS = (
     ("location", N_("Where")),
     ("phone", N_("Enquiries")),
 )
-
-
-@dataclass(frozen=True)
-class Option:
-    """A touch target: what it says and which intent it sends."""
-
-    intent: Intent
-    label: str
-    arg: str | None = None
-    sublabel: str = ""
-    primary: bool = False
-    enabled: bool = True  # False: shown greyed, with the reason in the view's notice or hint
-    selected: bool = False  # a chosen reason, shown ticked
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading with its lines of text (a guide field, a case's history, a ticket)."""
-
-    heading: str
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A page of records: column headings and rows of text."""
-
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -298,10 +269,6 @@ def _notice(_: Any, key: str) -> str:
     return str(_(NOTICES.get(key, NOTICES["internal_error"])))
 
 
-def _back_home(_: Any) -> list[Option]:
-    return [Option(Intent.BACK, _("Back")), Option(Intent.HOME, _("Home"))]
-
-
 def _attract(ctx: ViewContext, _: Any) -> dict[str, Any]:
     can_identify = bool(IDENTIFY_FUNCTIONS & ctx.available)
     options = (
@@ -353,7 +320,7 @@ def _await_identity(ctx: ViewContext, _: Any) -> dict[str, Any]:
         "title": _("Please show your ID"),
         "hint": _("Keep the card still until the screen changes"),
         "sections": (Section(_("Ways to identify"), tuple(ways)),) if ways else (),
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
@@ -406,7 +373,7 @@ def _categories(ctx: ViewContext, _: Any) -> dict[str, Any]:
         "hint": "" if ctx.central_up else _notice(_, "service_unreachable"),
         "busy": ctx.catalogue is None,
         "options": options,
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
@@ -427,7 +394,7 @@ def _items(ctx: ViewContext, _: Any) -> dict[str, Any]:
         else None
     )
     if category is None:
-        return {"title": _("Choose a service"), "busy": True, "actions": _back_home(_)}
+        return {"title": _("Choose a service"), "busy": True, "actions": back_home(_)}
 
     def department(item: Any) -> str:
         return (
@@ -448,7 +415,7 @@ def _items(ctx: ViewContext, _: Any) -> dict[str, Any]:
             )
             for item in category.items
         ),
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
@@ -477,7 +444,7 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
             "title": _("Loading the guide…"),
             "busy": True,
             "hint": hint,
-            "actions": _back_home(_),
+            "actions": back_home(_),
         }
     lang = ctx.session.prefs.language
     fields = _guide_fields(item, lang)
@@ -509,7 +476,7 @@ def _guide(ctx: ViewContext, _: Any) -> dict[str, Any]:
         )
         if not action.enabled and action.reason:
             hint = _notice(_, action.reason)
-    actions = _back_home(_)
+    actions = back_home(_)
     if action is None or action.kind in ("checklist", "none") or not action.enabled:
         actions = [Option(Intent.DONE, _("Done")), *actions]
     department = getattr(item, "department_en", "") if lang == "en" else ""
@@ -563,7 +530,7 @@ def _preview(ctx: ViewContext, _: Any) -> dict[str, Any]:
         "qr": certificate.verify_url,
         "qr_caption": _("Verification code {code}").format(code=certificate.verify_code),
         "options": (Option(Intent.PRINT, _("Print on A4"), primary=True, enabled=can_print),),
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
@@ -585,7 +552,7 @@ def _lookup_entry(ctx: ViewContext, _: Any) -> dict[str, Any]:
             enabled=bool(entry),
         )
     )
-    actions = _back_home(_)
+    actions = back_home(_)
     if ctx.session.identity is not None or IDENTIFY_FUNCTIONS & ctx.available:
         actions = [Option(Intent.LOOKUP_BY_IDENTITY, _("My applications (with ID)")), *actions]
     return {
@@ -622,7 +589,7 @@ def _lookup_result(ctx: ViewContext, _: Any) -> dict[str, Any]:
         Option(Intent.PRINT, _("Print"), enabled=can_print),
         Option(Intent.DONE, _("Done"), primary=True),
     ]
-    view: dict[str, Any] = {"actions": _back_home(_)}
+    view: dict[str, Any] = {"actions": back_home(_)}
     if result.page is not None:
         page = result.page
         view["title"] = in_language(page, "title", en)

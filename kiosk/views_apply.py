@@ -16,6 +16,7 @@ from kiosk.flows import form
 from kiosk.i18n import N_, in_language
 from kiosk.ids import StateId
 from kiosk.privacy import mask_id_number, mask_name
+from kiosk.view_parts import Option, Section, back_home
 
 
 @dataclass(frozen=True)
@@ -159,14 +160,7 @@ def _thumbnails(draft: form.Draft, en: bool) -> tuple[Thumbnail, ...]:
     )
 
 
-def _back_home(_: Any) -> list[Any]:
-    from kiosk.views import Option
-
-    return [Option(Intent.BACK, _("Back")), Option(Intent.HOME, _("Home"))]
-
-
 def apply_start(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option
 
     return {
         "title": _("Who is this application for?"),
@@ -178,12 +172,11 @@ def apply_start(ctx: Any, _: Any) -> dict[str, Any]:
                 sublabel=_("You will need their ID card or details and a signed authorisation"),
             ),
         ),
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
 def principal(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option, Section
 
     return {
         "title": _("The applicant's ID"),
@@ -200,16 +193,15 @@ def principal(ctx: Any, _: Any) -> dict[str, Any]:
             ),
         ),
         "options": (Option(Intent.ENTER_PRINCIPAL, _("Enter their details instead")),),
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
 def face_check(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option
 
     draft: form.Draft = ctx.session.draft
     checking = "face" in ctx.session.pending
-    exhausted = draft.face_attempts >= 3 and not checking
+    exhausted = draft.face_attempts >= form.MAX_FACE_ATTEMPTS and not checking
     options: tuple[Any, ...] = ()
     if exhausted:
         options = (Option(Intent.DONE, _("Done"), primary=True),)
@@ -222,16 +214,15 @@ def face_check(ctx: Any, _: Any) -> dict[str, Any]:
         "busy": checking,
         "camera": "face",
         "options": options,
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
 def form_view(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option
 
     draft: form.Draft = ctx.session.draft
     en = ctx.session.prefs.language == "en"
-    per_page = 1 if ctx.session.prefs.elder else 6
+    per_page = form.fields_per_page(ctx.session.prefs.elder)
     fields = _field_views(draft, en, _, masked=True)
     pages = max(1, -(-len(fields) // per_page))
     page = min(draft.field_page, pages - 1)
@@ -260,18 +251,17 @@ def form_view(ctx: Any, _: Any) -> dict[str, Any]:
         "hint": _("Page {page} of {pages}").format(page=page + 1, pages=pages) if pages > 1 else "",
         "fields": shown,
         "options": options,
-        "actions": [*actions, *_back_home(_)],
+        "actions": [*actions, *back_home(_)],
     }
 
 
 def editing(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option
 
     draft: form.Draft = ctx.session.draft
     en = ctx.session.prefs.language == "en"
     spec = draft.spec(draft.editing)
     if spec is None:
-        return {"title": _("Application form"), "actions": _back_home(_)}
+        return {"title": _("Application form"), "actions": back_home(_)}
     title = _label(spec, en)
     if spec.type == "choice":
         current = draft.values.get(spec.name)
@@ -286,7 +276,7 @@ def editing(ctx: Any, _: Any) -> dict[str, Any]:
                 )
                 for c in spec.choices
             ),
-            "actions": _back_home(_),
+            "actions": back_home(_),
         }
     kb = draft.keyboard
     keyboard = KeyboardView(
@@ -320,14 +310,13 @@ def editing(ctx: Any, _: Any) -> dict[str, Any]:
 
 
 def documents(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option
 
     draft: form.Draft = ctx.session.draft
     en = ctx.session.prefs.language == "en"
     material = draft.current_material
     capturing = "capture" in ctx.session.pending
     if material is None:
-        return {"title": _("Documents"), "actions": _back_home(_)}
+        return {"title": _("Documents"), "actions": back_home(_)}
     shot = draft.shots.get(material.code)
     options: list[Any] = []
     if shot is None:
@@ -352,12 +341,11 @@ def documents(ctx: Any, _: Any) -> dict[str, Any]:
         "camera": "document" if shot is None else "",
         "thumbnails": _thumbnails(draft, en),
         "options": tuple(options),
-        "actions": _back_home(_),
+        "actions": back_home(_),
     }
 
 
 def review(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option, Section
 
     draft: form.Draft = ctx.session.draft
     en = ctx.session.prefs.language == "en"
@@ -382,12 +370,11 @@ def review(ctx: Any, _: Any) -> dict[str, Any]:
         "fields": _field_views(draft, en, _, masked=True),
         "thumbnails": _thumbnails(draft, en),
         "options": (Option(Intent.SUBMIT_APPLICATION, _("Submit"), primary=True),),
-        "actions": [Option(Intent.EDIT_APPLICATION, _("Change answers")), *_back_home(_)],
+        "actions": [Option(Intent.EDIT_APPLICATION, _("Change answers")), *back_home(_)],
     }
 
 
 def submitted(ctx: Any, _: Any) -> dict[str, Any]:
-    from kiosk.views import Option, Section
 
     draft: form.Draft = ctx.session.draft
     receipt = draft.receipt

@@ -9,12 +9,15 @@ document photos) is encrypted at rest by the outbox and purged once delivered.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from drivers.printer import Cut, Feed, Qr, Receipt, Text
+from kiosk.central import CentralError, CentralRejected, CentralUnavailable
+from kiosk.flows.receipts import print_or_explain
 from kiosk.i18n import translator
+from kiosk.tasks import UserFacingError
 
 KIND = "application"
 
@@ -76,7 +79,6 @@ class Application:
     agent: Agent | None = None
     assisted_by: str | None = None  # a staff member's number (帮办)
     face_check_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Application({self.item_code}, key={self.idempotency_key[:8]})"
@@ -140,10 +142,6 @@ def submit_now(
     says the application is wrong) is shown, and the outbox row is discarded, since the resident
     was never told it was received and will correct it.
     """
-    from kiosk.central import CentralError, CentralRejected, CentralUnavailable
-    from kiosk.flows.receipts import print_or_explain
-    from kiosk.tasks import UserFacingError
-
     try:
         receipt = central.submit_application(application.payload(), application.idempotency_key)
     except CentralRejected as exc:

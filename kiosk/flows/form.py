@@ -25,6 +25,12 @@ RELATIONS = (
     ("entrusted", "受托人", "Entrusted person"),
 )
 AUTHORISATION = "authorisation"
+MAX_FACE_ATTEMPTS = 3  # then the resident is sent to a window
+
+
+def fields_per_page(elder: bool) -> int:
+    """Form questions on one screen: one at a time in 长辈模式."""
+    return 1 if elder else 6
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,9 @@ def test_every_ui_text_has_a_chinese_translation():
     with open(PROJECT_ROOT / "kiosk/locale/zh_CN/LC_MESSAGES/kiosk.po", "rb") as fh:
         catalog = read_po(fh)
     sources = [
-        PROJECT_ROOT / "kiosk/views.py",
+        *sorted((PROJECT_ROOT / "kiosk").glob("views*.py")),
+        PROJECT_ROOT / "kiosk/view_parts.py",
+        PROJECT_ROOT / "kiosk/capture_prompts.py",
         *sorted((PROJECT_ROOT / "kiosk/flows").glob("*.py")),
     ]
     messages = {
