@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from kiosk.availability import Function
@@ -79,6 +80,10 @@ class ApplySteps:
 
     def _send(self, event: MachineEvent) -> bool:
         return self.core._send(event)
+
+    def _today(self) -> date:
+        """The kiosk's local date, which date fields are checked against (as the service does)."""
+        return self.core.local_now().date()
 
     # ---- entering ----------------------------------------------------------------------------
 
@@ -299,7 +304,7 @@ class ApplySteps:
         spec = draft.spec(draft.editing) if draft is not None else None
         if draft is None or spec is None or spec.type != "choice" or value is None:
             return
-        if draft.set_value(spec.name, value) is None:
+        if draft.set_value(spec.name, value, self._today()) is None:
             draft.editing = None
             self._send(MachineEvent.FIELD_DONE)
 
@@ -317,7 +322,7 @@ class ApplySteps:
         value = draft.keyboard.text
         if spec.type == "date":
             value = _date_from_digits(value)
-        problem = draft.set_value(spec.name, value)
+        problem = draft.set_value(spec.name, value, self._today())
         if problem is not None:
             self.core.session.notice = f"field_{problem}"
             return
@@ -338,7 +343,7 @@ class ApplySteps:
         draft = self.draft
         if draft is None:
             return
-        problems = draft.check_all()
+        problems = draft.check_all(self._today())
         if problems:
             first = next(i for i, f in enumerate(draft.fields) if f.name in problems)
             draft.field_page = first // form.fields_per_page(self.core.session.prefs.elder)

@@ -207,13 +207,13 @@ class Draft:
     def spec(self, name: str | None) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
 
-    def set_value(self, name: str, value: str) -> str | None:
+    def set_value(self, name: str, value: str, today: date | None = None) -> str | None:
         """Store a value; returns the problem code (and keeps it to show) or None."""
         spec = self.spec(name)
         if spec is None:
             return "unknown_field"
         value = value.strip()
-        problem = check_value(spec, value)
+        problem = check_value(spec, value, today)
         self.values[name] = value
         if problem is None:
             self.problems.pop(name, None)
@@ -222,11 +222,11 @@ class Draft:
         self.idempotency_key = None  # a changed application is a new request
         return problem
 
-    def check_all(self) -> dict[str, str]:
+    def check_all(self, today: date | None = None) -> dict[str, str]:
         """Every field's problem (what stops the form from going on)."""
         self.problems = {}
         for spec in self.fields:
-            problem = check_value(spec, self.values.get(spec.name, ""))
+            problem = check_value(spec, self.values.get(spec.name, ""), today)
             if problem is not None:
                 self.problems[spec.name] = problem
         return self.problems
@@ -243,8 +243,12 @@ class Draft:
         return [m for m in self.materials if m.required and m.code not in self.shots]
 
 
-def check_value(spec: FieldSpec, value: str) -> str | None:
-    """The problem code of `value` for `spec`, by the rules the service applies too."""
+def check_value(spec: FieldSpec, value: str, today: date | None = None) -> str | None:
+    """The problem code of `value` for `spec`, by the rules the service applies too.
+
+    `today` is the kiosk's local date (its configured time zone, as the service's): bounds such
+    as "today" must not move with the PC's own clock zone.
+    """
     return forms.check(
         {
             "type": spec.type,
@@ -255,4 +259,5 @@ def check_value(spec: FieldSpec, value: str) -> str | None:
             "max": spec.max_date,
         },
         value,
+        today=today,
     )

@@ -211,3 +211,70 @@ def test_an_agent_types_a_rare_name_and_photographs_the_authorisation(applying, 
     lines = [e.text for e in kiosk.services.printer.receipts[-1].elements if isinstance(e, Text)]
     named = next(line for line in lines if "龚䶮" in line)
     assert encode_line(named)  # the printer's GB18030 encoding takes it
+
+
+SUBMIT_ITEMS = [
+    ("shebao", "shebao.pension-qualification"),
+    ("shebao", "shebao.unemployment-registration"),
+    ("shebao", "shebao.card-loss"),
+    ("yibao", "yibao.out-of-area"),
+    ("huji", "huji.residence-permit"),
+    ("huji", "huji.no-criminal-record"),
+    ("gongjijin", "gjj.withdraw-rent"),
+    ("minzheng", "mz.elderly-allowance"),
+    ("churujing", "crj.hk-macau-endorsement"),
+]
+
+
+def _valid_digits(spec) -> str:
+    from datetime import date
+
+    from rules.forms import resolve_bound
+
+    if spec.type == "phone":
+        return "13800138000"
+    today = date.today()  # the service's clock is real; the kiosk's fake one is near it
+    high = resolve_bound(spec.max_date, today) if spec.max_date else today
+    low = resolve_bound(spec.min_date, today) if spec.min_date else date(1950, 1, 1)
+    return (low + (high - low) / 2).strftime("%Y%m%d")  # far from either bound
+
+
+@pytest.mark.parametrize(("category", "code"), SUBMIT_ITEMS, ids=[c for _, c in SUBMIT_ITEMS])
+def test_every_submit_item_can_be_applied_for(applying, camera, central, category, code):
+    """Each of the nine 申请 items, from its guide to a tracking number the service knows."""
+    kiosk = applying()
+    camera[1].show("face")
+    place(kiosk)  # 李秀英, born 1956: old enough for the 高龄津贴
+    touch(kiosk, Intent.PICK_CATEGORY, category)
+    assert touch(kiosk, Intent.PICK_ITEM, code) == StateId.GUIDE
+    state = touch(kiosk, Intent.ACT)
+    if state == StateId.APPLY_START:
+        state = touch(kiosk, Intent.FOR_SELF)
+    assert state == StateId.FORM, kiosk.session.notice
+    draft = kiosk.session.draft
+    for spec in draft.fields:
+        if draft.values.get(spec.name) and spec.name not in draft.check_all():
+            continue  # pre-filled from the card
+        if spec.type == "choice":
+            choose(kiosk, spec.name, spec.choices[0].value)
+        elif spec.type in ("phone", "date"):
+            assert fill_digits(kiosk, spec.name, _valid_digits(spec)) == StateId.FORM
+        else:
+            touch(kiosk, Intent.EDIT_FIELD, spec.name)
+            touch(kiosk, Intent.LAYOUT, "pinyin")
+            for syllable, char in (("dong", "东"), ("cheng", "城"), ("qu", "区")):
+                for letter in syllable:
+                    touch(kiosk, Intent.KEY, letter)
+                touch(kiosk, Intent.CANDIDATE, str(kiosk.view().keyboard.candidates.index(char)))
+            touch(kiosk, Intent.LAYOUT, "digits")
+            for d in "12":
+                touch(kiosk, Intent.KEY, d)
+            assert touch(kiosk, Intent.FIELD_DONE) == StateId.FORM, kiosk.session.notice
+    state = touch(kiosk, Intent.NEXT)
+    camera[1].show("document")
+    while state == StateId.DOCUMENTS:
+        touch(kiosk, Intent.CAPTURE)
+        state = touch(kiosk, Intent.NEXT)
+    assert state == StateId.REVIEW, kiosk.session.notice
+    assert touch(kiosk, Intent.SUBMIT_APPLICATION) == StateId.SUBMITTED, kiosk.session.notice
+    assert central.case(kiosk.session.draft.receipt.tracking_no).item_code == code

@@ -374,3 +374,15 @@ def test_elder_mode_speaks_each_step_and_can_be_muted_or_repeated(applying, tmp_
         assert len(_wavs(out, 3)) == 3
     finally:
         speaker.close()
+
+
+def test_date_bounds_follow_the_kiosks_local_date_not_the_pcs():
+    """A "today" bound is the kiosk's local day (Asia/Shanghai, as the service's), so a PC clock
+    kept in UTC does not refuse what the service accepts, or the reverse."""
+    from datetime import date
+
+    from kiosk.flows.form import FieldSpec, check_value
+
+    since = FieldSpec("since", "起始日期", "Since", "date", min_date="today", max_date="today+1y")
+    assert check_value(since, "2026-12-05", today=date(2026, 12, 5)) is None
+    assert check_value(since, "2026-12-05", today=date(2026, 12, 6)) == "date_out_of_range"
