@@ -15,7 +15,7 @@ import logging
 import queue
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -56,6 +56,7 @@ from kiosk.ids import MachineEvent, StateId, Task
 from kiosk.machine import Guards, SessionMachine
 from kiosk.session import Preferences, Session
 from kiosk.tasks import TaskRunner, ThreadTaskRunner
+from kiosk.telemetry import NullTelemetry, TelemetrySink
 from kiosk.views import ELDER_CHOICES_PER_PAGE, ViewContext, ViewModel, build_view
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class Services:
     camera: Any = None  # documents and faces for applications (`frame`, `latest`)
     speaker: Any = None  # spoken prompts of 长辈模式 (`say`, `repeat`, `stop`)
     input_methods: Any = None  # `.pinyin`, `.handwriting`, `.extended` engines for the keyboard
+    telemetry: TelemetrySink = field(default_factory=NullTelemetry)  # events for the fleet
 
 
 def session_key(session_id: str, what: str) -> str:
