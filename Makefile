@@ -42,5 +42,5 @@ clean:
 
 # After changing UI text in kiosk/views.py: refresh the catalogues, then translate the new entries.
 i18n: setup
-	$(BIN)/pybabel extract --no-location --omit-header -k N_ -k _ -o kiosk/locale/kiosk.pot kiosk/views.py kiosk/views_apply.py kiosk/view_parts.py kiosk/capture_prompts.py kiosk/flows/
+	$(BIN)/pybabel extract --no-location --omit-header -k N_ -k _ -o kiosk/locale/kiosk.pot kiosk/views.py kiosk/views_apply.py kiosk/view_parts.py kiosk/capture_prompts.py kiosk/flows/ kiosk/views_maintenance.py kiosk/maintenance/ kiosk/diag/selftest.py kiosk/diag/checks.py
 	$(BIN)/pybabel update --omit-header --no-fuzzy-matching -D kiosk -i kiosk/locale/kiosk.pot -d kiosk/locale

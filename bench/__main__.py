@@ -19,6 +19,9 @@ BENCHES = [
     "ime.py",
     "durable.py",
     "faults.py",
+    "central_load.py",
+    "fleet_heartbeats.py",
+    "fleet_dashboard.py",
 ]
 
 

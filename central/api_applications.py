@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from central import applications, face_checks, forms, service
-from central.api_common import IdempotencyKey, SessionDep, StateDep, checked_key, errors
+from central.api_common import (
+    IDEMPOTENCY_KEY_HEADER,
+    RequiredIdempotencyKey,
+    SessionDep,
+    StateDep,
+    errors,
+)
 from central.application_models import (
     ApplicationReceipt,
     ApplicationRejected,
@@ -19,6 +25,7 @@ from central.application_models import (
 )
 from central.errors import ApiError
 from central.form_models import ApplicationForm
+from central.models import ErrorResponse
 
 router = APIRouter(prefix="/api/v1")
 
@@ -40,6 +47,23 @@ async def _limited_body(request: Request) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# The body is read by hand (to stop at MAX_APPLICATION_BODY), so FastAPI cannot document it:
+# `ApplicationRequest`'s schema goes in here, its nested models under `$defs` found by pointer.
+_BODY_SCHEMA_POINTER = (
+    "#/paths/~1api~1v1~1applications/post/requestBody/content/application~1json/schema/$defs"
+)
+_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": ApplicationRequest.model_json_schema(
+                ref_template=_BODY_SCHEMA_POINTER + "/{model}"
+            )
+        }
+    },
+}
 
 
 def _parsed(body: bytes) -> ApplicationRequest:
@@ -97,19 +121,23 @@ def get_form(code: str, request: Request, response: Response, session: SessionDe
     status_code=201,
     responses={
         200: {"model": ApplicationReceipt, "description": "Replay."},
-        422: {"model": ApplicationRejected, "description": "The application does not check out."},
+        422: {
+            "model": ApplicationRejected | ErrorResponse,
+            "description": "The application does not check out: `application_invalid` with "
+            "its problems, or another code in the common error shape.",
+        },
         **errors(400, 404, 409, 413),
     },
+    openapi_extra={**IDEMPOTENCY_KEY_HEADER, "requestBody": _REQUEST_BODY},
 )
 def submit_application(
     body: Annotated[bytes, Depends(_limited_body)],
     response: Response,
     session: SessionDep,
     state: StateDep,
-    idempotency_key: IdempotencyKey = None,
+    key: RequiredIdempotencyKey,
 ) -> Any:
     """Apply (or replay) an application."""
-    key = checked_key(idempotency_key)
     try:
         receipt, created = applications.submit(session, state.settings, _parsed(body), key)
     except applications.ApplicationInvalid as exc:

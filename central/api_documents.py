@@ -87,7 +87,13 @@ def rating_reasons() -> list[RatingReason]:
     response_class=HTMLResponse,
     responses={
         404: {"content": {"text/html": {}}, "description": "Unknown item."},
-        **errors(422),
+        # The page itself is HTML, but a malformed request gets the common JSON error.
+        422: {
+            "description": "`invalid_request`",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+            },
+        },
     },
 )
 def guide(

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from central import appointments, queues
-from central.api_common import IdempotencyKey, SessionDep, StateDep, checked_key, errors
+from central.api_common import (
+    IDEMPOTENCY_KEY_HEADER,
+    RequiredIdempotencyKey,
+    SessionDep,
+    StateDep,
+    errors,
+)
 from central.ticket_models import (
     Appointment,
     CalledTicket,
@@ -32,16 +38,16 @@ dev_router = APIRouter(prefix="/api/v1")
     ),
     status_code=201,
     responses={200: {"model": Ticket, "description": "Replay."}, **errors(400, 404, 409, 422)},
+    openapi_extra=IDEMPOTENCY_KEY_HEADER,
 )
 def take_ticket(
     body: TicketRequest,
     response: Response,
     session: SessionDep,
     state: StateDep,
-    idempotency_key: IdempotencyKey = None,
+    key: RequiredIdempotencyKey,
 ) -> Ticket:
     """Issue (or replay) a walk-in ticket."""
-    key = checked_key(idempotency_key)
     ticket, created = appointments.take_ticket(
         session, body.item_code, body.kiosk_id, body.person_ref, key, state.settings.clock()
     )
@@ -63,16 +69,16 @@ def take_ticket(
     ),
     status_code=201,
     responses={200: {"model": Ticket, "description": "Replay."}, **errors(400, 404, 409, 422)},
+    openapi_extra=IDEMPOTENCY_KEY_HEADER,
 )
 def check_in(
     body: CheckInRequest,
     response: Response,
     session: SessionDep,
     state: StateDep,
-    idempotency_key: IdempotencyKey = None,
+    key: RequiredIdempotencyKey,
 ) -> Ticket:
     """Check in (or replay the check-in)."""
-    key = checked_key(idempotency_key)
     ticket, created = appointments.check_in(session, body, key, state.settings.clock())
     if not created:
         response.status_code = 200

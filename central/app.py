@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,10 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from central import (
     __version__,
     api_applications,
+    api_common,
     api_documents,
     api_eid,
     api_lookup,
+    api_refusals,
     api_tickets,
+    auth,
     cases,
     db,
     face_checks,
@@ -30,7 +32,10 @@ from central import (
     ratings,
     service,
 )
+from central.api_common import IDEMPOTENCY_KEY_HEADER, RequiredIdempotencyKey
+from central.db_slots import DbSlots
 from central.errors import ApiError, install_error_handlers
+from central.limits import BodyLimits, ServiceLimits
 from central.models import (
     Catalogue,
     Certificate,
@@ -45,9 +50,12 @@ from central.models import (
     RatingRequest,
 )
 from central.seed import load_seed
+from trust.keys import KioskRegistry
 
 API_PREFIX = "/api/v1"
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Links printed on paper and shown as QR codes start with this unless create_app is told the
+# service's public address (`kiosk central --public-url`); never with a request's Host header.
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8800/"
 
 DESCRIPTION = """
 Reference central service for the government service hall kiosks (政务服务自助终端).
@@ -69,7 +77,8 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     settings: service.Settings
-    public_base_url: str | None
+    public_base_url: str
+    db_slots: DbSlots
 
 
 def _state(request: Request) -> AppState:
@@ -77,12 +86,7 @@ def _state(request: Request) -> AppState:
     return state
 
 
-def _session(request: Request) -> Iterator[Session]:
-    with _state(request).sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(_session)]
+SessionDep = api_common.SessionDep  # gated by the pool's size, closed before serialising
 StateDep = Annotated[AppState, Depends(_state)]
 
 
@@ -158,7 +162,7 @@ def get_item(
 ) -> Any:
     """One item's detail, or 404 `item_not_found`."""
     result = service.item_detail(session, code)
-    result = guide_page.with_guide_url(result, state.public_base_url or str(request.base_url))
+    result = guide_page.with_guide_url(result, state.public_base_url)
     etag = f'"{service.content_hash(result.model_dump(mode="json"))[:16]}"'
     not_modified = _cached(request, response, etag)
     return result if not_modified is None else not_modified
@@ -181,16 +185,6 @@ def verify_identity(
     return service.verify_identity(session, state.settings, body)
 
 
-# Every state-changing POST carries one; a replay of the same key is applied once.
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Unique per request, 1-255 printable ASCII characters.",
-    ),
-]
-
-
 @router.post(
     "/certificates",
     tags=["certificates"],
@@ -205,6 +199,7 @@ IdempotencyKey = Annotated[
         200: {"model": Certificate, "description": "Replay of an already issued certificate."},
         **_errors(400, 404, 409, 422),
     },
+    openapi_extra=IDEMPOTENCY_KEY_HEADER,
 )
 def issue_certificate(
     body: CertificateRequest,
@@ -212,25 +207,16 @@ def issue_certificate(
     response: Response,
     session: SessionDep,
     state: StateDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> Certificate:
     """Issue (or replay) a certificate."""
-    idempotency_key = _checked_key(idempotency_key)
-    base = state.public_base_url or str(request.base_url)
+    base = state.public_base_url
     certificate, created = service.issue_certificate(
         session, state.settings, body, idempotency_key, base
     )
     if not created:
         response.status_code = 200
     return certificate
-
-
-def _checked_key(idempotency_key: str | None) -> str:
-    if idempotency_key is None:
-        raise ApiError(400, "idempotency_key_missing", "the Idempotency-Key header is required")
-    if not _IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ApiError(400, "idempotency_key_invalid", "Idempotency-Key: 1-255 printable ASCII")
-    return idempotency_key
 
 
 @router.post(
@@ -247,18 +233,17 @@ def _checked_key(idempotency_key: str | None) -> str:
         200: {"model": RatingReceipt, "description": "Replay."},
         **_errors(400, 404, 409, 422),
     },
+    openapi_extra=IDEMPOTENCY_KEY_HEADER,
 )
 def submit_rating(
     body: RatingRequest,
     response: Response,
     session: SessionDep,
     state: StateDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> RatingReceipt:
     """Record (or replay) a rating."""
-    receipt, created = ratings.record_rating(
-        session, body, _checked_key(idempotency_key), state.settings.clock
-    )
+    receipt, created = ratings.record_rating(session, body, idempotency_key, state.settings.clock)
     if not created:
         response.status_code = 200
     return receipt
@@ -293,15 +278,22 @@ def create_app(
     public_base_url: str | None = None,
     clock: Callable[[], datetime] = _utc_now,
     dev_endpoints: bool = True,
+    limits: ServiceLimits | None = None,
+    kiosk_registry: KioskRegistry | None = None,
+    auth_settings: auth.AuthSettings | None = None,
 ) -> FastAPI:
     """Build the central service app on `db_url`, with tables created and the seed loaded.
 
     `id_hash_key` defaults to a key generated once and kept in the database; `public_base_url`
-    is what certificates' verify URLs start with (default: the URL the request came in on);
+    starts the verify URLs of certificates and guide QR codes (default `DEFAULT_PUBLIC_BASE_URL`,
+    never the request's Host header); `limits` are request sizes and timeouts (central.limits);
     `clock` must return aware datetimes (tests move time with it); `dev_endpoints` adds
     `POST /dev/eid/mint` (e-IDs for test persons), which a production service must not have.
+    `kiosk_registry` says which kiosks may call (central.auth; None admits no kiosk) and
+    `auth_settings` the signature window and per-kiosk rate limits.
     """
-    engine = db.make_engine(db_url)
+    limits = limits or ServiceLimits()
+    engine = db.make_engine(db_url, pool_timeout=limits.db_wait_s)
     db.create_schema(engine)
     sessions = db.make_sessionmaker(engine)
     with sessions() as session:
@@ -336,9 +328,13 @@ def create_app(
         engine=engine,
         sessions=sessions,
         settings=service.Settings(id_hash_key=key, person_ref_ttl=person_ref_ttl, clock=clock),
-        public_base_url=public_base_url,
+        public_base_url=public_base_url or DEFAULT_PUBLIC_BASE_URL,
+        db_slots=DbSlots(db.pool_capacity(engine), limits.db_wait_s),
     )
+    app.state.limits = limits
+    app.add_middleware(BodyLimits, limits=limits)
     install_error_handlers(app)
+    auth.install(app, kiosk_registry, auth_settings)  # before the routers: it guards them
     app.include_router(router)
     app.include_router(api_tickets.router)
     app.include_router(api_documents.router)
@@ -348,4 +344,5 @@ def create_app(
     if dev_endpoints:  # minting e-IDs and appointments, calling numbers; production has none
         app.include_router(api_eid.dev_router)
         app.include_router(api_tickets.dev_router)
+    api_refusals.document_refusals(app)  # guard, limits, parser: their answers in the schema
     return app

@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import JsonDict
 
 from central.idnumber import CardType
 from central.lookup_models import CaseStatus
 from central.models import ID_NUMBER_PATTERN, ITEM_CODE_PATTERN, KIOSK_ID_PATTERN
+from central.wire_models import JsonBool, JsonFloat, JsonInt
 
 FaceReason = Literal["no_face", "not_matched", "poor_quality", "not_live", "too_many_attempts"]
 MAX_FACE_IMAGE_BYTES = 400_000
@@ -22,6 +24,11 @@ MAX_FACE_IMAGE_BYTES = 400_000
 # `too_large` rather than a bare `invalid_request`.
 _MAX_DOCUMENT_B64 = 2_100_000
 _MAX_FACE_B64 = (MAX_FACE_IMAGE_BYTES + 2) // 3 * 4
+# Standard base64 with its padding (RFC 4648 section 4), as the schema publishes it.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+# Documented, not enforced by the model: the service answers a bad encoding with its own codes
+# (`invalid_image`, the problem `bad_encoding`) rather than a bare `invalid_request`.
+_BASE64: JsonDict = {"pattern": BASE64_PATTERN}
 
 
 class _Model(BaseModel):
@@ -58,7 +65,7 @@ class Document(_Model):
 
     code: str = Field(min_length=1, max_length=40)
     content_type: Literal["image/jpeg"]
-    data: str = Field(min_length=4, max_length=_MAX_DOCUMENT_B64)
+    data: str = Field(min_length=4, max_length=_MAX_DOCUMENT_B64, json_schema_extra=_BASE64)
 
 
 class ApplicationRequest(_Model):
@@ -111,9 +118,9 @@ class ApplicationRejected(_Model):
 class Presence(_Model):
     """What the kiosk saw while capturing: proof that a live person stood there (活体)."""
 
-    frames: int = Field(ge=0, le=10_000, description="Frames with a usable face.")
-    seconds: float = Field(ge=0, le=600, description="How long the capture took.")
-    moved: bool = Field(description="Whether the face moved between frames (a photo does not).")
+    frames: JsonInt = Field(ge=0, le=10_000, description="Frames with a usable face.")
+    seconds: JsonFloat = Field(ge=0, le=600, description="How long the capture took.")
+    moved: JsonBool = Field(description="Whether the face moved between frames (a photo does not).")
 
 
 class FaceCheckRequest(_Model):
@@ -121,7 +128,12 @@ class FaceCheckRequest(_Model):
 
     person_ref: str = Field(min_length=1, max_length=128)
     kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN)
-    image: str = Field(min_length=4, max_length=_MAX_FACE_B64, description="base64 JPEG.")
+    image: str = Field(
+        min_length=4,
+        max_length=_MAX_FACE_B64,
+        description="base64 JPEG.",
+        json_schema_extra=_BASE64,
+    )
     presence: Presence
 
 

@@ -26,11 +26,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     create_engine,
+    event,
     inspect,
     make_url,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 DEFAULT_DB_URL = "sqlite:///./var/central.db"
 
@@ -174,23 +176,63 @@ class RatingRow(Base):
     flow: Mapped[str | None] = mapped_column(String(16))
 
 
-def make_engine(db_url: str) -> Engine:
-    """An engine for `db_url`; SQLite files get their folder created, memory gets one connection."""
+# Connections per process: PostgreSQL's max_connections must cover this times the replicas.
+POOL_SIZE = 10
+POOL_OVERFLOW = 5
+POOL_TIMEOUT_S = 10.0
+SQLITE_BUSY_TIMEOUT_S = 15.0
+
+
+def make_engine(
+    db_url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = POOL_OVERFLOW,
+    pool_timeout: float = POOL_TIMEOUT_S,
+) -> Engine:
+    """An engine for `db_url`; SQLite files get their folder created and WAL mode.
+
+    The pool holds `pool_size + max_overflow` connections (see `pool_capacity`); the app lets no
+    more requests than that hold a session, so nobody waits on the pool itself.
+    """
     url = make_url(db_url)
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **pool)  # type: ignore[arg-type]
     database = url.database or ""
+    folder = None
     if database in ("", ":memory:"):
         # A throwaway file, not one in-memory connection shared by every request thread (their
         # transactions would interleave on it): real SQLite locking, gone with the engine.
         folder = tempfile.mkdtemp(prefix="central-db-")
-        engine = create_engine(f"sqlite:///{folder}/central.db", connect_args={"timeout": 15})
-        weakref.finalize(engine, shutil.rmtree, folder, True)
-        return engine
-    if not database.startswith("file:"):
+        url = make_url(f"sqlite:///{folder}/central.db")
+    elif not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # Waiting a little for a concurrent writer beats failing with "database is locked".
-    return create_engine(url, connect_args={"timeout": 15})
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, poolclass=QueuePool, **pool
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    if folder is not None:
+        weakref.finalize(engine, shutil.rmtree, folder, True)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL: readers never wait for the writer (nor it for them); busy_timeout as a pragma too,
+    # so it holds for statements the sqlite3 module does not wrap.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+    cursor.close()
+
+
+def pool_capacity(engine: Engine) -> int:
+    """How many connections `engine`'s pool hands out at most (its size plus overflow)."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        return pool.size() + max(pool._max_overflow, 0)
+    return POOL_SIZE
 
 
 def create_schema(engine: Engine) -> None:

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central.models import ErrorBody, ErrorResponse
@@ -25,11 +26,14 @@ _HTTP_CODES = {
 class ApiError(Exception):
     """A failure the API reports to the client, with its status and stable error code."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -49,7 +53,20 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message)
+    response = error_response(exc.status, exc.code, exc.message)
+    response.headers.update(exc.headers)
+    return response
+
+
+def service_busy() -> ApiError:
+    """503 `service_busy` with Retry-After: the database cannot take the request now."""
+    message = "the service is busy; retry shortly"
+    return ApiError(503, "service_busy", message, headers={"Retry-After": "1"})
+
+
+async def _pool_exhausted(request: Request, _exc: Exception) -> JSONResponse:
+    # No connection came within the pool's timeout: busy, not broken; the kiosk retries.
+    return await _api_error(request, service_busy())
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -77,4 +94,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)

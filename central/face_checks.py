@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from central import face_match
 from central.application_models import (
+    BASE64_PATTERN,
     MAX_FACE_IMAGE_BYTES,
     FaceCheck,
     FaceCheckRequest,
@@ -42,6 +44,7 @@ FAILURE_WINDOW = timedelta(minutes=10)
 MIN_FRAMES = 3
 MIN_SECONDS = 1.0
 _COUNTED_FAILURES = ("not_matched", "not_live")
+_BASE64 = re.compile(BASE64_PATTERN)
 
 
 class FaceEnrolmentRow(Base):
@@ -127,7 +130,10 @@ def prepare(session: Session, *, seeded: bool) -> None:
 
 
 def _decoded_image(data: str) -> bytes:
+    # The published pattern first: b64decode alone also takes excess padding ("AAAA=").
     try:
+        if not _BASE64.fullmatch(data):
+            raise ValueError("not base64")
         image = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise ApiError(422, "invalid_image", "image is not base64") from None

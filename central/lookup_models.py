@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from central.idnumber import CardType
 from central.models import KIOSK_ID_PATTERN
+from central.wire_models import JsonInt
 
 EidReason = Literal["ok", "not_found", "token_invalid", "token_expired", "token_used"]
 CaseStatus = Literal["submitted", "received", "in_review", "needs_more", "supplemented",
@@ -62,11 +63,11 @@ class EidIdentityResult(_Model):
 class EidMintRequest(_Model):
     """Development only: mint an e-ID for a test person of seed/persons.json."""
 
-    person: int | str = Field(
+    person: JsonInt | str = Field(
         description="1-based position in persons.json, or the person's registry number "
         "(person_no), or their ID number."
     )
-    ttl_seconds: int = Field(default=120, ge=1, le=600, description="Lifetime of the token.")
+    ttl_seconds: JsonInt = Field(default=120, ge=1, le=600, description="Lifetime of the token.")
 
 
 class EidMintResult(_Model):

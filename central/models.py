@@ -6,14 +6,17 @@ The kiosk keeps its own mirror of these models in `kiosk/central.py`.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
+from central.card_number_models import fits_card_type, number_by_card_type
 from central.idnumber import CardType
 from central.rating_reasons import LEVELS_WITH_REASONS, REASON_CODES
-from rules.idnumbers import birth_date_in, has_shape_of
+from central.wire_models import JsonDate, JsonDateTimeMaybeLocal, JsonInt
+from rules.idnumbers import has_shape_of
 
 Flow = Literal["guide", "lookup", "print", "submit", "ticket"]
 IdentityNeed = Literal["none", "id_card", "id_card_face"]
@@ -174,6 +177,9 @@ class ItemDetail(ItemSummary):
 class IdentityVerifyRequest(_Model):
     """An identity check (身份核验) from a kiosk. The ID number is never stored in clear."""
 
+    # The schema says which number each card type takes (`anyOf`, one branch per card type).
+    model_config = ConfigDict(frozen=True, json_schema_extra=number_by_card_type())
+
     id_number: str = Field(
         pattern=ID_NUMBER_PATTERN,
         description="The number on the card: 18 characters (GB 11643) for the resident card, the "
@@ -191,7 +197,7 @@ class IdentityVerifyRequest(_Model):
         description="How the ID was obtained: `id_card` (the ID card reader) or "
         "`social_security_card` (PC/SC; its 社会保障号码 is the holder's ID number)."
     )
-    valid_until: date | None = Field(
+    valid_until: JsonDate | None = Field(
         default=None,
         description="有效期限 end printed on the card (ISO date); a card that ended before today "
         "(Beijing date) is refused with `card_expired`. Omit for 长期 (no end).",
@@ -213,7 +219,7 @@ class IdentityVerifyRequest(_Model):
         # malformed input, not a failed check. The message never echoes the number.
         if not has_shape_of(self.card_type, self.id_number):
             raise ValueError(f"id_number is not shaped like a {self.card_type} card number")
-        if birth_date_in(self.card_type, self.id_number) is None:
+        if not fits_card_type(self.card_type, self.id_number):  # = the published pattern
             raise ValueError("birth date inside id_number is not a calendar date")
         return self
 
@@ -279,21 +285,34 @@ class CertificateVerification(_Model):
     issued_at: datetime
 
 
+_REASON_CODE_SCHEMA: JsonDict = {"type": "string", "enum": [*sorted(REASON_CODES)]}
+_REASONS_ONLY_WITH_LOW_LEVELS: JsonDict = {
+    "anyOf": [
+        {"properties": {"level": {"enum": [*sorted(LEVELS_WITH_REASONS)]}}},
+        {"properties": {"reasons": {"maxItems": 0}}},
+    ]
+}
+
+
 class RatingRequest(_Model):
     """A resident's rating of the service (好差评), five levels from 非常满意 (5) to 非常不满意 (1)."""
 
+    # Reasons come only with levels 1 and 2 (`_reasons_fit_level`), as the schema says too.
+    model_config = ConfigDict(frozen=True, json_schema_extra=_REASONS_ONLY_WITH_LOW_LEVELS)
+
     kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN)
     item_code: str | None = Field(default=None, pattern=ITEM_CODE_PATTERN)
-    level: int = Field(ge=1, le=5, strict=True)
-    rated_at: datetime | None = Field(
+    level: JsonInt = Field(ge=1, le=5)
+    rated_at: JsonDateTimeMaybeLocal | None = Field(
         default=None,
         description="The kiosk's clock when rated; kept as `client_rated_at` only, never trusted "
-        "(the service times ratings itself). Without a UTC offset or implausible: ignored.",
+        "(the service times ratings itself). RFC 3339; without an offset, or implausible: ignored.",
     )
     reasons: list[str] = Field(
         default_factory=list,
         max_length=len(REASON_CODES),
         description="差评 reasons (codes of `GET /ratings/reasons`), only for levels 1 and 2.",
+        json_schema_extra={"items": _REASON_CODE_SCHEMA, "uniqueItems": True},
     )
     case_no: str | None = Field(
         default=None,

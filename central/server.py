@@ -20,7 +20,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from central.app import API_PREFIX, create_app
+from central.auth import AuthSettings
 from central.db import DEFAULT_DB_URL
+from central.http_protocol import guarded_protocol
+from central.limits import ServiceLimits
+from trust.keys import KioskRegistry
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(128)
+    sock.listen(2048)  # bursts of kiosks connecting at once queue here rather than retry SYNs
     sock.setblocking(False)
     return sock
 
@@ -92,25 +96,31 @@ def start_background(
     *,
     app: FastAPI | None = None,
     startup_timeout: float = 10.0,
+    limits: ServiceLimits | None = None,
+    kiosk_registry: KioskRegistry | None = None,
+    auth_settings: AuthSettings | None = None,
 ) -> RunningServer:
     """Serve the central API in a daemon thread; return once it answers `GET /api/v1/health`.
 
     `port=0` picks a free port (see `.base_url`). Pass `app` to serve a prebuilt app (tests use
-    this to inject a clock); otherwise one is created on `db_url`.
+    this to inject a clock); otherwise one is created on `db_url`, with its own address as the
+    public base URL of the links it prints, admitting the kiosks in `kiosk_registry`.
     """
-    application = app if app is not None else create_app(db_url)
     sock = _bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     base_url = f"http://{url_host}:{bound_port}"
-    config = uvicorn.Config(
-        application,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=2,
+    application = (
+        app
+        if app is not None
+        else create_app(
+            db_url,
+            public_base_url=base_url,
+            kiosk_registry=kiosk_registry,
+            auth_settings=auth_settings,
+        )
     )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(application, limits, log_level="warning"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="central-server", daemon=True
     )
@@ -126,9 +136,43 @@ def start_background(
     return running
 
 
-def serve(host: str = "127.0.0.1", port: int = 8800, db_url: str = DEFAULT_DB_URL) -> None:
-    """Serve the central API in the foreground until interrupted."""
-    uvicorn.run(create_app(db_url), host=host, port=port, log_level="info")
+def server_config(
+    app: FastAPI, limits: ServiceLimits | None = None, **options: object
+) -> uvicorn.Config:
+    """uvicorn settings that hold against slow and greedy clients (see central.limits).
+
+    `limits` default to the app's own (`create_app(limits=...)`); `options` go to uvicorn.
+    """
+    limits = limits or getattr(app.state, "limits", None) or ServiceLimits()
+    settings: dict[str, object] = {
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 2,
+        "http": guarded_protocol(limits),
+        "timeout_keep_alive": limits.keep_alive_s,
+        **options,
+    }
+    return uvicorn.Config(app, **settings)  # type: ignore[arg-type]
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8800,
+    db_url: str = DEFAULT_DB_URL,
+    public_url: str | None = None,
+    kiosks: str | None = None,
+) -> None:
+    """Serve the central API in the foreground until interrupted.
+
+    `public_url` starts the links printed on certificates and guide QR codes; by default the
+    address served on. It is never taken from a request's Host header. `kiosks` is the kiosk
+    registry file (public keys, docs/trust.md); it is re-read when it changes.
+    """
+    registry = KioskRegistry.load(kiosks) if kiosks else None
+    app = create_app(
+        db_url, public_base_url=public_url or f"http://{host}:{port}", kiosk_registry=registry
+    )
+    uvicorn.Server(server_config(app, host=host, port=port, log_level="info")).run()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,9 +181,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("CENTRAL_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("CENTRAL_PORT", "8800")))
     parser.add_argument("--db", default=os.environ.get("CENTRAL_DB_URL", DEFAULT_DB_URL))
+    parser.add_argument("--public-url", default=os.environ.get("CENTRAL_PUBLIC_URL"))
+    parser.add_argument(
+        "--kiosks",
+        default=os.environ.get("CENTRAL_KIOSKS"),
+        help="kiosk registry YAML (public keys); without it no kiosk is admitted",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    serve(args.host, args.port, args.db)
+    serve(args.host, args.port, args.db, args.public_url, args.kiosks)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,30 @@ import datetime as dt
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 from central.models import ITEM_CODE_PATTERN, KIOSK_ID_PATTERN
+from central.wire_models import JsonDate
 
 APPOINTMENT_QR_PREFIX = "APPT:"
 # Codes avoid 0/O and 1/I; they are printed under the QR code and may be typed in.
 APPOINTMENT_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 APPOINTMENT_CODE = re.compile(r"^[0-9A-Z]{10,12}$")
+# What `code` may be on the wire: the code in any case, after `APPT:` or not, with blanks around.
+APPOINTMENT_CODE_INPUT = r"^[ \t\r\n]*(?:[Aa][Pp][Pp][Tt]:)?[ \t\r\n]*[0-9A-Za-z]{10,12}[ \t\r\n]*$"
+# Exactly one of `code` and `person_ref`, as the schema says and `_one_way` checks.
+_CODE_OR_PERSON_REF: JsonDict = {
+    "anyOf": [
+        {
+            "required": ["code"],
+            "properties": {"code": {"type": "string"}, "person_ref": {"type": "null"}},
+        },
+        {
+            "required": ["person_ref"],
+            "properties": {"person_ref": {"type": "string"}, "code": {"type": "null"}},
+        },
+    ]
+}
 
 
 class _Model(BaseModel):
@@ -43,10 +60,13 @@ class TicketRequest(_Model):
 class CheckInRequest(_Model):
     """预约签到: check in to an appointment, by its QR code or by the identified resident."""
 
+    model_config = ConfigDict(frozen=True, json_schema_extra=_CODE_OR_PERSON_REF)
+
     kiosk_id: str = Field(pattern=KIOSK_ID_PATTERN)
     code: str | None = Field(
         default=None,
         max_length=64,
+        pattern=APPOINTMENT_CODE_INPUT,
         description="The appointment code, or the whole QR payload `APPT:<code>`.",
     )
     person_ref: str | None = Field(default=None, min_length=1, max_length=128)
@@ -105,7 +125,7 @@ class MintAppointmentRequest(_Model):
         min_length=1, max_length=50, description="Registry number (person_no) or unique name."
     )
     item_code: str = Field(pattern=ITEM_CODE_PATTERN)
-    date: dt.date | None = Field(default=None, description="Default: today (Beijing time).")
+    date: JsonDate | None = Field(default=None, description="Default: today (Beijing time).")
 
 
 class Appointment(_Model):

@@ -545,6 +545,7 @@ class CentralClient:
         kiosk_id: str,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        auth: httpx.Auth | None = None,
     ) -> None:
         if not kiosk_id:
             raise ValueError("kiosk_id must not be empty")
@@ -554,6 +555,7 @@ class CentralClient:
             timeout=timeout,
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            auth=auth,  # trust.signing.KioskSigner: every request signed as this kiosk
         )
         self.kiosk_id = kiosk_id
         self.retry = retry

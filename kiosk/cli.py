@@ -7,8 +7,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from kiosk.config import ConfigError, load_config
+from kiosk.keys_cli import add_keys
 from kiosk.privacy import RedactingFilter
 
 
@@ -43,30 +45,32 @@ def _add_mint_eid(central_sub: argparse._SubParsersAction) -> None:
 
 def _cmd_central(args: argparse.Namespace) -> int:
     if args.listen_fd is not None:
-        _serve_on_inherited_socket(args.listen_fd, args.db)
+        _serve_on_inherited_socket(args.listen_fd, args.db, args.kiosks)
         return 0
     from central.server import serve
 
-    serve(args.host, args.port, args.db)
+    serve(args.host, args.port, args.db, args.public_url, args.kiosks)
     return 0
 
 
-def _serve_on_inherited_socket(fd: int, db_url: str) -> None:
+def _serve_on_inherited_socket(fd: int, db_url: str, kiosks: str | None) -> None:
     """The embedded default of `kiosk run`: serve on the listening socket it bound for us."""
     import socket
 
     import uvicorn
 
     from central.app import create_app
+    from central.server import server_config
 
-    config = uvicorn.Config(
-        create_app(db_url),
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-    )
-    uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
+    sock = socket.socket(fileno=fd)
+    host, port = sock.getsockname()[:2]
+    # The registry the kiosk enrolls its key in (kiosk.credentials), beside the database.
+    from kiosk.credentials import embedded_registry_path
+    from trust.keys import KioskRegistry
+
+    registry = KioskRegistry.load(kiosks or embedded_registry_path(db_url))
+    app = create_app(db_url, public_base_url=f"http://{host}:{port}", kiosk_registry=registry)
+    uvicorn.Server(server_config(app, log_level="warning")).run(sockets=[sock])
 
 
 def _cmd_mint_appointment(args: argparse.Namespace) -> int:
@@ -106,18 +110,10 @@ def _add_mint_appointment(central_sub: argparse._SubParsersAction) -> None:
 
 
 def _add_diag(subparsers: argparse._SubParsersAction) -> None:
-    from kiosk.diag import camera, devices, docprinter, idcard, printer, qr, smartcard
+    from kiosk.diag.command import add_all
 
     diag = subparsers.add_parser("diag", help="technician's diagnostics (devices, self-tests)")
-    diag_sub = diag.add_subparsers(dest="diag_command", required=True, metavar="COMMAND")
-    devices.add_parser(diag_sub)
-    idcard.add_parser(diag_sub)
-    printer.add_parser(diag_sub)
-    docprinter.add_parser(diag_sub)
-    qr.add_scan_parser(diag_sub)
-    qr.add_decode_parser(diag_sub)
-    smartcard.add_parser(diag_sub)
-    camera.add_parser(diag_sub)
+    add_all(diag.add_subparsers(dest="diag_command", required=True, metavar="COMMAND"))
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -160,6 +156,89 @@ def configure_logging(*, verbose: bool, quiet: bool = False) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _cmd_fleet_serve(args: argparse.Namespace) -> int:
+    from fleet.server import serve
+
+    serve(args.host, args.port, args.db, args.kiosks)
+    return 0
+
+
+def _cmd_fleet_add_operator(args: argparse.Namespace) -> int:
+    """Create an operator of the dashboard, or reset a known one's password and role."""
+    import getpass
+
+    from fleet.db import create_schema, make_engine, make_sessionmaker
+    from fleet.operators import OperatorError, add_operator
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("密码 Password: ")
+        if getpass.getpass("再输一次 Again: ") != password:
+            print("两次输入不一致 The two entries differ", file=sys.stderr)
+            return 2
+    if len(password) < 12:
+        print("密码至少 12 个字符 A password has at least 12 characters", file=sys.stderr)
+        return 2
+    if args.db.startswith("sqlite:///var/"):
+        Path("var").mkdir(exist_ok=True)
+    engine = make_engine(args.db)
+    try:
+        create_schema(engine)
+        created = add_operator(make_sessionmaker(engine), args.username, password, args.role)
+    except OperatorError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"{'added' if created else 'updated'} {args.username} ({args.role})")
+    return 0
+
+
+def _cmd_fleet_sim(args: argparse.Namespace) -> int:
+    from fleet.sim import main_cli
+
+    return main_cli(
+        args.kiosks,
+        args.server,
+        seconds=args.seconds,
+        registry=args.registry,
+        keys_dir=args.keys_dir,
+        heartbeat_s=args.heartbeat_s,
+        speed=args.speed,
+    )
+
+
+def _add_fleet(sub: argparse._SubParsersAction) -> None:
+    fleet = sub.add_parser("fleet", help="the fleet monitoring server")
+    fleet_sub = fleet.add_subparsers(dest="fleet_command", metavar="COMMAND", required=True)
+    serve = fleet_sub.add_parser("serve", help="serve the fleet server (API, dashboard, /metrics)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8900)
+    serve.add_argument("--db", default="sqlite:///var/fleet.db", help="SQLAlchemy database URL")
+    serve.add_argument("--kiosks", default="var/fleet-kiosks.yaml", help="kiosk key registry")
+    serve.set_defaults(func=_cmd_fleet_serve)
+    operator = fleet_sub.add_parser(
+        "add-operator", help="add a dashboard operator, or reset one's password and role"
+    )
+    operator.add_argument("username")
+    operator.add_argument("--role", choices=("viewer", "operator"), default="viewer")
+    operator.add_argument("--db", default="sqlite:///var/fleet.db", help="SQLAlchemy database URL")
+    operator.add_argument(
+        "--stdin", action="store_true", help="read the password from standard input (scripts)"
+    )
+    operator.set_defaults(func=_cmd_fleet_add_operator)
+    sim = sub.add_parser("fleet-sim", help="simulated kiosks' telemetry (demos, load tests)")
+    sim.add_argument("--kiosks", type=int, required=True, help="how many kiosks")
+    sim.add_argument("--server", required=True, help="fleet server URL, e.g. http://127.0.0.1:8900")
+    sim.add_argument("--seconds", type=float, default=60.0, help="run this long (default 60)")
+    sim.add_argument("--registry", default="var/fleet-kiosks.yaml", help="registry to enroll in")
+    sim.add_argument("--keys-dir", default="var/fleet-sim-keys", help="the kiosks' key files")
+    sim.add_argument("--heartbeat-s", type=float, default=30.0, help="beat interval (default 30)")
+    sim.add_argument("--speed", type=float, default=1.0, help="simulated time runs N x faster")
+    sim.set_defaults(func=_cmd_fleet_sim)
+
+
 def build_parser(*, with_diag: bool = True) -> argparse.ArgumentParser:
     """The argument parser of the `kiosk` command.
 
@@ -184,12 +263,25 @@ def build_parser(*, with_diag: bool = True) -> argparse.ArgumentParser:
     central.add_argument("--host", default="127.0.0.1")
     central.add_argument("--port", type=int, default=8800)
     central.add_argument("--db", default="sqlite:///var/central.db", help="SQLAlchemy database URL")
+    central.add_argument(
+        "--public-url",
+        help="start of the links printed on certificates and guide QR codes "
+        "(default: http://HOST:PORT); never taken from a request's Host header",
+    )
     # `kiosk run` starts its embedded service on a socket it bound itself (kiosk.runtime)
     central.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    central.add_argument(
+        "--kiosks", help="kiosk registry YAML (public keys, docs/trust.md); none: no kiosk admitted"
+    )
     central.set_defaults(func=_cmd_central)
     central_sub = central.add_subparsers(dest="central_command", metavar="COMMAND")
     _add_mint_appointment(central_sub)
     _add_mint_eid(central_sub)
+    _add_fleet(sub)
+    add_keys(sub)
+    from kiosk.maintenance.cli import add_parser as add_maintenance
+
+    add_maintenance(sub)
 
     if with_diag:
         _add_diag(sub)

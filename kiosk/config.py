@@ -7,7 +7,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from drivers.url import DeviceUrlError, parse_device_url
 
@@ -128,6 +128,77 @@ class SimulationConfig(_Strict):
     receipts_dir: str = "var/receipts"  # the simulated receipt printer's output (PNGs)
 
 
+class FleetConfig(_Strict):
+    """Telemetry for fleet monitoring (docs/telemetry.md): heartbeats, events, local metrics."""
+
+    url: str = ""  # the fleet server's base URL (https://fleet.example/api/v1); "" = fleet off
+    heartbeat_s: float = Field(default=30, ge=1, le=3600)
+    timeout_s: float = Field(default=5.0, gt=0)
+    # Prometheus /metrics on the kiosk itself, loopback only (a local agent scrapes it); 0 = off
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+
+    @field_validator("url")
+    @classmethod
+    def _fleet_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be empty (fleet off) or an http(s):// URL")
+        return value.rstrip("/")
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        from ipaddress import ip_address
+
+        try:
+            loopback = value == "localhost" or ip_address(value).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ValueError("metrics are served on loopback only (127.0.0.1, ::1 or localhost)")
+        return value
+
+
+class CredentialsConfig(_Strict):
+    """This kiosk's identity towards central and the fleet (docs/trust.md)."""
+
+    # Ed25519 private key, PEM, mode 0600, outside the database; relative paths under var/.
+    # The embedded default creates it at first start; a site makes it with `kiosk keys new`.
+    key_file: str = "var/kiosk-key.pem"
+
+
+class MaintenanceConfig(_Strict):
+    """The technicians' menu (docs/maintenance.md): how they sign in, and when the kiosk is out
+    of service."""
+
+    # The technician PIN as an argon2 hash only, in a root-readable file (mode 0600), written by
+    # `kiosk maintenance set-pin`; no file: technician cards only.
+    pin_file: str = "var/maintenance-pin"
+    # Technicians' public keys (registry format of kiosk.staff); "" = the entries of
+    # `staff_registry` whose role is technician.
+    technician_registry: str = ""
+    # Out of service by itself while one of these devices is not usable (e.g. [idcard]).
+    required_devices: tuple[str, ...] = ()
+    # Where residents are sent while the kiosk is out of service (Chinese; English optional).
+    nearest_window: str = "请到大厅人工服务窗口办理"
+    nearest_window_en: str = "Please go to a staffed service window in the hall"
+    # Back to the resident side (and signed out) after this long without a touch.
+    idle_timeout_s: float = Field(default=120, gt=0)
+    long_press_s: float = Field(default=3.0, gt=0, le=10)
+    # PIN failures: these many are free, then a wait that doubles from base up to the cap.
+    free_tries: int = Field(default=3, ge=1, le=10)
+    lockout_base_s: float = Field(default=30, gt=0)
+    lockout_max_s: float = Field(default=900, gt=0)
+
+    @field_validator("required_devices")
+    @classmethod
+    def _known_devices(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(DevicesConfig.model_fields))
+        if unknown:
+            raise ValueError(f"unknown device(s) {', '.join(unknown)}")
+        return value
+
+
 class KioskConfig(_Strict):
     """The whole configuration of one kiosk."""
 
@@ -144,6 +215,15 @@ class KioskConfig(_Strict):
     speech: SpeechConfig = SpeechConfig()
     store: StoreConfig = StoreConfig()
     simulation: SimulationConfig = SimulationConfig()
+    maintenance: MaintenanceConfig = MaintenanceConfig()
+    fleet: FleetConfig = FleetConfig()
+    credentials: CredentialsConfig = CredentialsConfig()
+    # The file this configuration was read from (None: the packaged default); for reloading.
+    _source_path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source_path(self) -> Path | None:
+        return self._source_path
 
     @field_validator("timezone")
     @classmethod
@@ -192,4 +272,6 @@ def load_config(path: str | Path | None = None) -> KioskConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
-    return parse_config(data, source)
+    config = parse_config(data, source)
+    config._source_path = None if path is None else Path(path)
+    return config

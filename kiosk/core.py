@@ -44,6 +44,7 @@ from kiosk.events import (
     Intent,
     JobProgress,
     QrScanned,
+    ServiceChange,
     SmartCardInserted,
     TaskDone,
     TaskFailed,
@@ -54,6 +55,7 @@ from kiosk.flows import guide, identify, lookup, print_certificate, rating, tick
 from kiosk.flows.items import item_action, lookup_kind, prints
 from kiosk.ids import MachineEvent, StateId, Task
 from kiosk.machine import Guards, SessionMachine
+from kiosk.maintenance.steps import MAINTENANCE_STATES, MAINTENANCE_TASKS, MaintenanceSteps
 from kiosk.session import Preferences, Session
 from kiosk.tasks import TaskRunner, ThreadTaskRunner
 from kiosk.telemetry import NullTelemetry, TelemetrySink
@@ -106,6 +108,7 @@ class Services:
     speaker: Any = None  # spoken prompts of 长辈模式 (`say`, `repeat`, `stop`)
     input_methods: Any = None  # `.pinyin`, `.handwriting`, `.extended` engines for the keyboard
     telemetry: TelemetrySink = field(default_factory=NullTelemetry)  # events for the fleet
+    maintenance: Any = None  # `kiosk.maintenance.tools.MaintenanceTools`; None: no menu
 
 
 def session_key(session_id: str, what: str) -> str:
@@ -148,6 +151,7 @@ class KioskCore:
         self._zone = ZoneInfo(config.timezone)
         self._catalogue_token = 0
         self.apply = ApplySteps(self)
+        self.maintenance = MaintenanceSteps(self)
         self.machine = SessionMachine(
             guards=Guards(
                 has_pending_item=lambda: self.session.item is not None,
@@ -159,6 +163,7 @@ class KioskCore:
                 agent_allowed=self.apply.agent_allowed,
                 needs_face=self.apply.needs_face,
                 needs_documents=self.apply.needs_documents,
+                out_of_service_now=lambda: not self.maintenance.in_service,
             ),
             listeners=[self],
         )
@@ -181,6 +186,16 @@ class KioskCore:
         """A screen's way to say what the resident asked for."""
         self.post(Touch(Intent(intent), arg))
 
+    def set_in_service(self, in_service: bool, *, actor: str, reason: str = "") -> None:
+        """Out of service or back, as a technician (`technician:<id>`), the fleet or `auto`
+        asks; safe from any thread. A resident's session under way finishes first."""
+        self.post(ServiceChange(in_service, actor, reason[:200]))
+
+    @property
+    def in_service(self) -> bool:
+        """Whether residents are served (as of the last event handled)."""
+        return self.maintenance.in_service
+
     def pump(self, limit: int = 1000) -> int:
         """Handle queued events on this thread; returns how many were handled.
 
@@ -195,6 +210,7 @@ class KioskCore:
                 break
             try:
                 self.handle(event)
+                self.maintenance.settle()
             except Exception as exc:
                 log.error(
                     "handling %s in %s failed: %s", type(event).__name__, self.state, type(exc)
@@ -242,6 +258,11 @@ class KioskCore:
                 available=self.available(),
                 central_up=self.central_up,
                 action=self._current_action(),
+                maintenance=(
+                    self.maintenance.snapshot()
+                    if self.state in MAINTENANCE_STATES or self.state == StateId.OUT_OF_SERVICE
+                    else None
+                ),
             )
         )
 
@@ -293,10 +314,12 @@ class KioskCore:
                 translated = device_inputs.to_core_event(event)
                 if translated is not None:
                     self.handle(translated)
+            case ServiceChange():
+                self.maintenance.on_service_change(event)
 
     def _on_touch(self, touch: Touch) -> None:
         prefs = self.session.prefs
-        if self.apply.touch(touch):
+        if self.maintenance.touch(touch) or self.apply.touch(touch):
             return
         match touch.intent:
             case Intent.START:
@@ -392,6 +415,8 @@ class KioskCore:
     def _on_smartcard(self) -> None:
         """A card went into the PC/SC reader: read it as a social security card."""
         smartcard = self.services.smartcard
+        if self.maintenance.on_smartcard():
+            return
         if self.state in APPLY_STATES and smartcard is not None:
             self._read_staff_card(smartcard)
             return
@@ -820,6 +845,9 @@ class KioskCore:
         if self.session.pending.get(event.task) != event.token:
             return  # a result for a session that has since ended: drop it, it may be personal
         del self.session.pending[event.task]
+        if event.task in MAINTENANCE_TASKS:
+            self.maintenance.on_task(event)
+            return
         self._note_central(event)
         if event.task in _APPLY_TASKS:
             if isinstance(event, TaskDone):
@@ -967,6 +995,14 @@ class KioskCore:
         self.machine.send(str(event))
         return self.machine.configuration_values != before
 
+    def send_event(self, event: MachineEvent) -> bool:
+        """Send `event` to the machine (for the steps helpers); True if it moved."""
+        return self._send(event)
+
+    def submit_task(self, task: Task, work: Callable[[], Any]) -> None:
+        """Run `work` off this thread; its result comes back as a task event of this session."""
+        self._submit(task, work)
+
     def after_transition(self, event: str, source: Any, target: Any) -> None:
         """Machine listener: journal every step, and wipe the session on return to attract."""
         if not event:
@@ -979,6 +1015,7 @@ class KioskCore:
                 log.warning("journal write failed: %s", type(exc).__name__)
         if source.id != target.id:
             self.session.option_page = 0
+        self.maintenance.after_transition(source.id, target.id)
         if target.id == StateId.ATTRACT and source.id != StateId.ATTRACT:
             self._hush()
             self.session.wipe(self._defaults)
@@ -1011,6 +1048,8 @@ class KioskCore:
     # ---- lookups -----------------------------------------------------------------------------
 
     def _timeout_for(self, state: StateId) -> float | None:
+        if state in MAINTENANCE_STATES or state == StateId.OUT_OF_SERVICE:
+            return self.maintenance.timeout_for(state)
         limit = self._base_timeout(state)
         if limit is not None and self.session.prefs.elder:
             return limit * _ELDER_TIMEOUT_FACTOR

@@ -56,6 +56,9 @@ class Intent(StrEnum):
     RETRY = "retry"  # try the face check again
     SUBMIT_APPLICATION = "submit_application"
     EDIT_APPLICATION = "edit_application"
+    # the technicians' side
+    MAINTENANCE = "maintenance"  # the hidden gesture (a long press in the top-left corner)
+    TECH = "tech"  # a maintenance menu action; arg: kiosk.maintenance.menu's action name
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,15 @@ class DeviceInput:
         return f"DeviceInput({self.device!r}, {type(self.payload).__name__})"
 
 
+@dataclass(frozen=True)
+class ServiceChange:
+    """Out of service or back in service, asked by a technician, the fleet or the kiosk itself."""
+
+    in_service: bool
+    actor: str  # technician:<id> | fleet | auto
+    reason: str = ""
+
+
 Event = (
     Touch
     | CardRead
@@ -176,4 +188,5 @@ Event = (
     | JobProgress
     | DeviceChanged
     | DeviceInput
+    | ServiceChange
 )

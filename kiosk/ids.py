@@ -47,6 +47,11 @@ class StateId(StrEnum):
     RATE = "rate"
     REASONS = "reasons"
     THANKS = "thanks"
+    # the technicians' side: sign-in, the menu, one of its pages; and out of service
+    MAINTENANCE_LOGIN = "maintenance_login"
+    MAINTENANCE_MENU = "maintenance_menu"
+    MAINTENANCE_PAGE = "maintenance_page"
+    OUT_OF_SERVICE = "out_of_service"
 
 
 class Compound(StrEnum):
@@ -59,6 +64,7 @@ class Compound(StrEnum):
     TICKET = "ticket_flow"
     APPLY = "apply_flow"
     RATING = "rating"
+    MAINTENANCE = "maintenance"
 
 
 class MachineEvent(StrEnum):
@@ -106,6 +112,12 @@ class MachineEvent(StrEnum):
     HOME = "home"
     TIMEOUT = "timeout"
     FINISH = "finish"
+    ENTER_MAINTENANCE = "enter_maintenance"
+    TECHNICIAN_IN = "technician_in"
+    OPEN_PAGE = "open_page"
+    LEAVE_MAINTENANCE = "leave_maintenance"
+    SUSPEND = "suspend_service"
+    RESUME = "resume_service"
 
 
 class Task(StrEnum):
@@ -125,6 +137,8 @@ class Task(StrEnum):
     CAPTURE = "capture"
     SUBMIT = "submit"
     STAFF = "staff"
+    TECH_LOGIN = "tech_login"  # a technician PIN or card being checked
+    MAINTENANCE = "maintenance"  # a menu action's slow work (self-test, network checks)
 
 
 class FlowKind(StrEnum):

@@ -32,6 +32,7 @@ class Guards:
     agent_allowed: Callable[[], bool] = _no  # the item may be applied for by someone else (代办)
     needs_face: Callable[[], bool] = _no  # the item needs 人证核验 before the form
     needs_documents: Callable[[], bool] = _no  # the application has materials to photograph
+    out_of_service_now: Callable[[], bool] = _no  # a technician, the fleet or a device says so
 
 
 class SessionMachine(StateChart):
@@ -85,6 +86,15 @@ class SessionMachine(StateChart):
         reasons = State("差评原因")
 
     thanks = State("感谢")
+
+    # The technicians' side, entered by a hidden gesture on the start (or out-of-service) screen
+    # only, never in the middle of a resident's session.
+    class maintenance(State.Compound, name="维护"):
+        maintenance_login = State("技术人员登录", initial=True)
+        maintenance_menu = State("维护菜单")
+        maintenance_page = State("维护页面")
+
+    out_of_service = State("暂停服务")
 
     start = attract.to(identify)
     browse_catalogue = attract.to(browse)
@@ -176,6 +186,16 @@ class SessionMachine(StateChart):
     skip_rating = rating.to(thanks)
     finish = thanks.to(attract)
 
+    enter_maintenance = attract.to(maintenance) | out_of_service.to(maintenance)
+    technician_in = maintenance.maintenance_login.to(maintenance.maintenance_menu)
+    open_page = maintenance.maintenance_menu.to(maintenance.maintenance_page)
+    leave_maintenance = maintenance.to(  # type: ignore[operator]
+        out_of_service, cond="out_of_service_now"
+    ) | maintenance.to(attract)
+    # Only between residents: a session under way finishes first, then the kiosk stops.
+    suspend_service = attract.to(out_of_service)
+    resume_service = out_of_service.to(attract)
+
     back = (
         identify.await_identity.to(guide, cond="has_pending_item")
         | identify.await_identity.to(attract)
@@ -201,8 +221,10 @@ class SessionMachine(StateChart):
         | rating.reasons.to(rating.rate)
         | rating.rate.to(thanks)
         | thanks.to(attract)
+        | maintenance.maintenance_page.to(maintenance.maintenance_menu)
     )
-    # Every state but attract, printing and submitting gives up after inactivity; printing waits
+    # Every state but attract, out of service, printing and submitting gives up after inactivity;
+    # printing waits
     # for the printer (which has its own timeout) so a page is never orphaned mid-job, and
     # submitting ends by itself once the application is durable and its first delivery is tried.
     timeout = (
@@ -224,6 +246,9 @@ class SessionMachine(StateChart):
         | apply_flow.submitted.to(attract)
         | rating.to(attract)
         | thanks.to(attract)
+        # a technician who walked away is signed out
+        | maintenance.to(out_of_service, cond="out_of_service_now")
+        | maintenance.to(attract)
     )
     home = (
         identify.to(attract)  # type: ignore[operator]
@@ -270,6 +295,9 @@ class SessionMachine(StateChart):
 
     def needs_documents(self) -> bool:
         return bool(self._guards.needs_documents())
+
+    def out_of_service_now(self) -> bool:
+        return bool(self._guards.out_of_service_now())
 
     @property
     def state_id(self) -> StateId:

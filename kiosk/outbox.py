@@ -7,6 +7,10 @@ A message that cannot succeed by retrying (rejected by the receiver, no sender f
 undecryptable) is *parked*: never retried automatically, counted apart from the backlog, and
 kept with its reason and last error for a technician, who may release it (`retry_parked`).
 Logs name messages by id and kind only, never their payload.
+
+Most kinds are delivered one message at a time, each on its own back-off. A *stream* (`Stream`,
+used by fleet telemetry) is delivered strictly in order, in batches: nothing of its kind is sent
+while its oldest message waits for its next attempt.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -132,6 +136,22 @@ class Parked:
 
 
 Sender = Callable[[str, dict[str, Any], str], None]
+# Sends a batch of one kind at once: all of it is delivered, or it raises and none of it is.
+BatchSender = Callable[[str, list[Pending]], None]
+# Folds an older payload into the next one when old messages of a kind are capped.
+Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A kind delivered in order, up to `batch` messages a request (fleet heartbeats, events).
+
+    The oldest waiting message decides: while it waits for its back-off, the ones behind it wait
+    too, so the receiver sees them in the order they were queued.
+    """
+
+    send: BatchSender
+    batch: int = 1
 
 
 class Outbox:
@@ -197,8 +217,19 @@ class Outbox:
 
     # ---- queueing ----------------------------------------------------------------------------
 
-    def put(self, kind: str, payload: dict[str, Any], idempotency_key: str) -> bool:
-        """Durably queue a message; False if that key was already queued (a duplicate)."""
+    def put(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        idempotency_key: str,
+        *,
+        meta: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Durably queue a message; False if that key was already queued (a duplicate).
+
+        `meta` is saved to `store_meta` in the same transaction (a counter the message's
+        content depends on, such as the fleet heartbeat's sequence number).
+        """
         now = self._store.now()
         token = self._fernet.encrypt(json.dumps(payload, ensure_ascii=False).encode())
         message = OutboxMessage(
@@ -214,11 +245,17 @@ class Outbox:
         try:
             with self._store.writing(f"outbox {kind}") as s:
                 s.add(message)
+                for key, value in (meta or {}).items():
+                    s.merge(StoreMeta(key=key, value=value))
         except IntegrityError as exc:
             if self._known(idempotency_key):
                 return False
             raise StoreWriteError(f"outbox {kind} not saved: constraint failed") from exc
         return True
+
+    def known(self, idempotency_key: str) -> bool:
+        """Whether a message with this key was ever queued (delivered ones are kept as receipts)."""
+        return self._known(idempotency_key)
 
     def _known(self, idempotency_key: str) -> bool:
         with self._store.session() as s:
@@ -231,10 +268,11 @@ class Outbox:
     def _waiting() -> tuple[Any, ...]:
         return (OutboxMessage.delivered_at.is_(None), OutboxMessage.parked_at.is_(None))
 
-    def due(self, limit: int = 20) -> list[Pending]:
+    def due(self, limit: int = 20, *, exclude: Collection[str] = ()) -> list[Pending]:
         """Undelivered, unparked messages whose next attempt is now or past, oldest first.
 
         A row that cannot be decrypted is parked on the way, so it never hides the ones behind.
+        Kinds in `exclude` (streams, delivered on their own) are left out.
         """
         now = self._store.now()
         pending: list[Pending] = []
@@ -247,6 +285,8 @@ class Outbox:
                 .order_by(OutboxMessage.id)
                 .limit(limit)
             )
+            if exclude:
+                query = query.where(OutboxMessage.kind.not_in(list(exclude)))
             with self._store.session() as s:
                 rows = list(s.scalars(query))
             if not rows:
@@ -268,10 +308,57 @@ class Outbox:
                 self.park(message_id, UNDECRYPTABLE, "payload cannot be decrypted with this key")
         return pending
 
-    def backlog(self) -> int:
-        """How many messages still wait for delivery (parked ones are counted by `parked()`)."""
+    def backlog(self, *, exclude: Collection[str] = ()) -> int:
+        """How many messages still wait for delivery (parked ones are counted by `parked()`),
+        leaving out the kinds in `exclude`."""
+        query = select(func.count()).where(*self._waiting())
+        if exclude:
+            query = query.where(OutboxMessage.kind.not_in(list(exclude)))
         with self._store.session() as s:
-            return int(s.scalar(select(func.count()).where(*self._waiting())) or 0)
+            return int(s.scalar(query) or 0)
+
+    def cap_waiting(self, kind: str, keep: int, merge: Merge) -> int:
+        """Keep at most `keep` waiting messages of `kind`: the oldest surplus ones are folded,
+        with `merge(older, newer)`, into the oldest one kept, then deleted. Returns how many.
+
+        For kinds whose old messages matter only in sum (heartbeats during a long offline
+        period): the outbox stays bounded and no counter is lost. Never use it for messages that
+        must each arrive.
+        """
+        query = (
+            select(OutboxMessage)
+            .where(*self._waiting(), OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id)
+        )
+        with self._store.writing(f"outbox cap {kind}") as s:
+            rows = list(s.scalars(query))
+            surplus = len(rows) - max(keep, 1)
+            if surplus <= 0:
+                return 0
+            folded: dict[str, Any] | None = None
+            for row in rows[:surplus]:
+                payload = self._decrypt(row.payload)
+                if payload is not None:
+                    folded = payload if folded is None else merge(folded, payload)
+                s.delete(row)
+            survivor = rows[surplus]
+            newer = self._decrypt(survivor.payload)
+            if folded is not None and newer is not None:
+                merged = merge(folded, newer)
+                survivor.payload = self._fernet.encrypt(
+                    json.dumps(merged, ensure_ascii=False).encode()
+                )
+        return surplus
+
+    def wake(self, kinds: Collection[str]) -> None:
+        """Make the waiting messages of these kinds due now (the receiver is back)."""
+        query = (
+            update(OutboxMessage)
+            .where(*self._waiting(), OutboxMessage.kind.in_(list(kinds)))
+            .values(next_attempt_at=self._store.now())
+        )
+        with self._store.writing("outbox wake") as s:
+            s.execute(query)
 
     def parked(self) -> int:
         """How many undelivered messages are parked for a technician."""
@@ -317,6 +404,18 @@ class Outbox:
                 row.parked_at = None
                 row.park_reason = ""
 
+    def mark_delivered_many(self, message_ids: Collection[int]) -> None:
+        """`mark_delivered` for a whole batch, in one transaction."""
+        with self._store.writing("outbox delivery") as s:
+            for message_id in message_ids:
+                row = s.get(OutboxMessage, message_id)
+                if row is not None:
+                    row.delivered_at = self._store.now()
+                    row.payload = None
+                    row.last_error = ""
+                    row.parked_at = None
+                    row.park_reason = ""
+
     def mark_delivered_key(self, idempotency_key: str) -> None:
         """Delivered while the resident waited: the same as `mark_delivered`, found by key."""
         with self._store.session() as s:
@@ -342,13 +441,15 @@ class Outbox:
             return
         with self._store.writing("outbox failure") as s:
             row = s.get(OutboxMessage, message_id)
-            if row is None:
-                return
-            row.attempts += 1
-            row.last_error = error[:500]
-            # Exponent capped: 2.0**1024 overflows, after a week offline at a 600 s cap.
-            delay = min(2.0 ** min(row.attempts, 64), self._max_backoff_s)
-            row.next_attempt_at = self._store.now() + timedelta(seconds=delay)
+            if row is not None:
+                self._back_off(row, error)
+
+    def _back_off(self, row: OutboxMessage, error: str) -> None:
+        row.attempts += 1
+        row.last_error = error[:500]
+        # Exponent capped: 2.0**1024 overflows, after a week offline at a 600 s cap.
+        delay = min(2.0 ** min(row.attempts, 64), self._max_backoff_s)
+        row.next_attempt_at = self._store.now() + timedelta(seconds=delay)
 
     def park(self, message_id: int, reason: str, error: str) -> None:
         """Stop retrying a message until a technician releases it."""
@@ -380,10 +481,14 @@ class Outbox:
             log.info("%d parked outbox message(s) released for delivery", released)
         return released
 
-    def deliver_due(self, senders: dict[str, Sender]) -> int:
-        """Try every due message once; returns how many were delivered."""
+    def deliver_due(
+        self, senders: dict[str, Sender], streams: Mapping[str, Stream] | None = None
+    ) -> int:
+        """Try every due message once, and each stream in order; returns how many were
+        delivered."""
+        streams = streams or {}
         delivered = 0
-        for message in self.due():
+        for message in self.due(exclude=streams):
             sender = senders.get(message.kind)
             if sender is None:
                 log.error(
@@ -412,15 +517,89 @@ class Outbox:
             else:
                 self.mark_delivered(message.id)
                 delivered += 1
+        for kind, stream in streams.items():
+            delivered += self._deliver_stream(kind, stream)
         return delivered
+
+    def _stream_head(self, kind: str, limit: int) -> tuple[list[Pending], bool]:
+        """The oldest waiting messages of a stream, and whether the oldest is due now."""
+        query = (
+            select(OutboxMessage)
+            .where(*self._waiting(), OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        first_due = (
+            select(OutboxMessage.id)
+            .where(*self._waiting(), OutboxMessage.kind == kind)
+            .where(OutboxMessage.next_attempt_at <= self._store.now())
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        with self._store.session() as s:
+            rows = list(s.scalars(query))
+            due_id = s.scalar(first_due)
+        if not rows:
+            return [], False
+        # compared in SQL, as `due()` does: SQLite hands back naive datetimes
+        head_due = due_id == rows[0].id
+        batch: list[Pending] = []
+        for row in rows:
+            payload = self._decrypt(row.payload)
+            if payload is None:
+                log.error("outbox message %s cannot be decrypted; parked", row.id)
+                self.park(row.id, UNDECRYPTABLE, "payload cannot be decrypted with this key")
+                continue
+            batch.append(Pending(row.id, row.kind, row.idempotency_key, payload, row.attempts))
+        return batch, head_due
+
+    def _deliver_stream(self, kind: str, stream: Stream, max_requests: int = 100) -> int:
+        delivered = 0
+        for _ in range(max_requests):
+            batch, head_due = self._stream_head(kind, max(stream.batch, 1))
+            if not batch or not head_due:
+                break
+            ids = [message.id for message in batch]
+            try:
+                stream.send(kind, batch)
+            except PermanentDeliveryError as exc:
+                log.error("outbox %s batch %s..%s rejected: %s; parked", kind, ids[0], ids[-1], exc)
+                for message_id in ids:
+                    self.park(message_id, REJECTED, str(exc))
+            except TransientDeliveryError as exc:
+                self._fail_many(ids, str(exc))
+                break
+            except Exception as exc:
+                log.error("outbox %s batch: sender failed (%s)", kind, type(exc).__name__)
+                self._fail_many(ids, f"sender failed: {type(exc).__name__}")
+                break
+            else:
+                self.mark_delivered_many(ids)
+                delivered += len(ids)
+        return delivered
+
+    def _fail_many(self, message_ids: list[int], error: str) -> None:
+        """`mark_failed` for a whole batch, in one transaction."""
+        with self._store.writing("outbox failure") as s:
+            for message_id in message_ids:
+                row = s.get(OutboxMessage, message_id)
+                if row is not None:
+                    self._back_off(row, error)
 
 
 class OutboxWorker:
     """Delivers due outbox messages from a background thread, every `interval_s`."""
 
-    def __init__(self, outbox: Outbox, senders: dict[str, Sender], interval_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        senders: dict[str, Sender],
+        interval_s: float = 5.0,
+        streams: Mapping[str, Stream] | None = None,
+    ) -> None:
         self._outbox = outbox
         self._senders = senders
+        self._streams = dict(streams or {})
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
@@ -435,7 +614,7 @@ class OutboxWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._outbox.deliver_due(self._senders)
+                self._outbox.deliver_due(self._senders, self._streams)
             except StoreWriteError as exc:  # locked or full: the next round tries again
                 log.warning("outbox delivery round stopped: %s", exc)
             except Exception:  # the store itself failed; keep the thread, try again later

@@ -53,6 +53,11 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "rate": ("请为这次服务打分。", "Please rate this service."),
     "reasons": ("请选择不满意的原因。", "Please tell us what was not good."),
     "thanks": ("谢谢您，请带好随身物品。", "Thank you. Please take all your belongings."),
+    # Fixed words: where the nearest staffed window is, is on the screen (it is site config).
+    "out_of_service": (
+        "本机暂停服务，请到人工窗口办理。",
+        "This kiosk is out of service. Please go to a staffed service window. We are sorry.",
+    ),
     # the application flow (申请)
     "loading_form": ("正在打开申请表，请稍等。", "Opening the application form. Please wait."),
     "apply_start": (

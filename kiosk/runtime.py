@@ -31,6 +31,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FRONT_END = "screens.runner"
+# `kiosk run` exits with this after a restart was asked for (fleet command, maintenance menu);
+# the systemd unit starts it again (Restart=always).
+RESTART_EXIT_CODE = 75
+_restart_requested = threading.Event()
+
+
+def request_restart() -> None:
+    """Stop the kiosk as SIGTERM does (both front ends), then exit with `RESTART_EXIT_CODE`."""
+    _restart_requested.set()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass
@@ -91,6 +101,7 @@ def build_runtime(
     from kiosk.central import CentralClient
     from kiosk.clock import SystemClock
     from kiosk.core import KioskCore, Services
+    from kiosk.credentials import embedded_registry_path, kiosk_signer
     from kiosk.delivery import central_sender
     from kiosk.device_manager import (
         DeviceManager,
@@ -99,12 +110,15 @@ def build_runtime(
         ManagedPrinter,
         build_specs,
     )
+    from kiosk.diag.checks import RecentLogs
     from kiosk.flows.apply import KIND as APPLICATION
     from kiosk.input_methods import InputMethods
+    from kiosk.maintenance.tools import build_tools
     from kiosk.offline import OfflineCatalogue
     from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
     from kiosk.simulation import SimulatedHall
     from kiosk.store import open_store
+    from kiosk.telemetry_wiring import build_telemetry, connect, fleet_auth
 
     def check_cancelled() -> None:
         if cancel is not None and cancel.is_set():
@@ -114,11 +128,25 @@ def build_runtime(
     closers: list[Any] = []
     try:
         central_url = config.central.url if central is None else central.base_url
+        # The embedded central admits this kiosk by the key it enrolls in the registry here.
+        registry_path = (
+            embedded_registry_path(_sqlite_url(config.central.embedded_db), _var_path("var"))
+            if config.central.url == "embedded"
+            else None
+        )
+        signer = kiosk_signer(
+            config, _var_path(config.credentials.key_file), embedded_registry=registry_path
+        )
         if central_url == "embedded":
             with _starting("reference central service"):
                 from central.server import start_background
+                from trust.keys import KioskRegistry
 
-                server = start_background(db_url=_sqlite_url(config.central.embedded_db))
+                assert registry_path is not None
+                server = start_background(
+                    db_url=_sqlite_url(config.central.embedded_db),
+                    kiosk_registry=KioskRegistry.load(registry_path),
+                )
             closers.append(server.stop)
             central_url = server.base_url
             log.info("reference central service on %s", central_url)
@@ -144,11 +172,34 @@ def build_runtime(
         check_cancelled()
 
         client = CentralClient(
-            central_url, timeout=config.central.timeout_s, kiosk_id=config.kiosk_id
+            central_url, timeout=config.central.timeout_s, kiosk_id=config.kiosk_id, auth=signer
         )
         closers.append(client.close)
         # The manager posts to the core, which is built next; the lambda resolves it then.
         manager = DeviceManager(build_specs(enabled, urls), lambda event: core.post(event))
+        telemetry = build_telemetry(
+            config,
+            store=store,
+            outbox=outbox,
+            clock=clock,
+            statuses=manager.statuses,
+            in_service=lambda: core.in_service,
+        )
+        closers.append(telemetry.stop)
+        # The maintenance menu's log page: the last lines, personal data masked.
+        recent_logs = RecentLogs()
+        logging.getLogger().addHandler(recent_logs)
+        closers.append(lambda: logging.getLogger().removeHandler(recent_logs))
+        maintenance = build_tools(
+            config,
+            store=store,
+            use_device=manager.use,
+            outbox=outbox,
+            logs=recent_logs,
+            restart=request_restart,
+            home=_var_path,
+            signer=signer,
+        )
         services = Services(
             central=client,
             printer=ManagedPrinter(manager),
@@ -160,6 +211,8 @@ def build_runtime(
             camera=ManagedCamera(manager) if "camera" in enabled else None,
             input_methods=InputMethods(_var_path("var/rime")),
             speaker=_speaker(config),
+            telemetry=telemetry.telemetry,
+            maintenance=maintenance,
         )
         core = KioskCore(config, services, clock)
         closers.append(core.stop)
@@ -172,7 +225,15 @@ def build_runtime(
         if central is not None:
             central.wait_ready(cancel or threading.Event())
         sender = central_sender(client)
-        delivery = OutboxWorker(outbox, {"rating": sender, APPLICATION: sender})
+        streams = connect(
+            telemetry,
+            config,
+            outbox=outbox,
+            set_in_service=lambda on, why: core.set_in_service(on, actor="fleet", reason=why),
+            restart=request_restart,
+            auth=fleet_auth(config, _var_path) if config.fleet.url else None,
+        )
+        delivery = OutboxWorker(outbox, {"rating": sender, APPLICATION: sender}, streams=streams)
         delivery.start()
         closers.append(delivery.stop)
         core.start()
@@ -251,7 +312,10 @@ def run_kiosk(
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
             with contextlib.suppress(KeyboardInterrupt):
                 run_headless(runtime.core, stop)
-            return 0
+            return RESTART_EXIT_CODE if _restart_requested.is_set() else 0
     from kiosk.startup import run_with_screen
 
-    return run_with_screen(config, windowed=windowed, exit_after_first_frame=exit_after_first_frame)
+    status = run_with_screen(
+        config, windowed=windowed, exit_after_first_frame=exit_after_first_frame
+    )
+    return RESTART_EXIT_CODE if _restart_requested.is_set() else status

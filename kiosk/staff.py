@@ -25,16 +25,24 @@ UseDevice = Callable[[], contextlib.AbstractContextManager[Any]]
 class StaffCards:
     """Reads and verifies staff cards in the PC/SC reader."""
 
-    def __init__(self, registry_path: str | Path, use_device: UseDevice) -> None:
+    def __init__(
+        self, registry_path: str | Path, use_device: UseDevice, *, role: str | None = None
+    ) -> None:
         self._registry_path = Path(registry_path)
         self._use_device = use_device
+        # Only entries with this `role` (e.g. technician, for the maintenance menu); None: all.
+        self._role = role
 
     def read_staff_id(self, kiosk_id: str, today: date | None = None) -> str:
         """The staff number the card in the reader proves, or `staff_card_not_accepted`."""
         from drivers.smartcard import TechnicianRegistry, verify_technician
 
         try:
-            registry = TechnicianRegistry.load(self._registry_path)
+            registry = (
+                TechnicianRegistry.load(self._registry_path)
+                if self._role is None
+                else _registry_with_role(self._registry_path, self._role)
+            )
         except Exception as exc:
             log.error("staff registry unusable: %s", type(exc).__name__)
             raise UserFacingError("staff_card_not_accepted") from None
@@ -49,3 +57,22 @@ class StaffCards:
             log.warning("staff card refused: %s", type(exc).__name__)
             raise UserFacingError("staff_card_not_accepted") from None
         return who.tech_id
+
+
+def _registry_with_role(path: Path, role: str) -> Any:
+    """The registry's entries whose `role` is `role` (same file format, one more key)."""
+    from drivers.smartcard import TechnicianRegistry
+
+    whole = TechnicianRegistry.load(path)  # validates the file, names a bad entry
+    del whole
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        import json
+
+        data = json.loads(text)
+    items = [i for i in data["technicians"] if isinstance(i, dict) and i.get("role") == role]
+    return TechnicianRegistry.from_dict({"technicians": items})

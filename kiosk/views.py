@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk import views_apply
+from kiosk import views_apply, views_maintenance
 from kiosk.availability import IDENTIFY_FUNCTIONS, Function
 from kiosk.config import KioskConfig
 from kiosk.events import Intent
@@ -138,6 +138,7 @@ class ViewModel:
     # 长辈模式: larger targets and text, fewer choices, a voice with mute and say-again
     elder: bool = False
     muted: bool = False
+    picture: bytes | None = None  # a PNG to show (the camera self-test's preview)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ class ViewContext:
     available: frozenset[Function] = frozenset(Function)
     central_up: bool = True
     action: Any = None  # `kiosk.flows.items.ItemAction` of the current item
+    # `kiosk.maintenance.menu.MaintenanceView` on the technicians' screens and out of service
+    maintenance: Any = None
 
 
 def _name(obj: Any, language: str) -> str:
@@ -198,9 +201,10 @@ def build_view(ctx: ViewContext) -> ViewModel:
         if ctx.state != StateId.THANKS:
             countdown_action = Option(Intent.MORE_TIME, _("More time"), primary=True)
     notice = ctx.session.notice
+    own_notice = view.pop("notice", "")  # the technicians' screens word their own
     return ViewModel(
         state=str(ctx.state),
-        notice=_(NOTICES.get(notice, NOTICES["internal_error"])) if notice else "",
+        notice=_(NOTICES.get(notice, NOTICES["internal_error"])) if notice else own_notice,
         actions=tuple(actions),
         seconds_left=seconds,
         countdown_text=countdown,
@@ -244,6 +248,8 @@ def _chrome(ctx: ViewContext, _: Any) -> list[Option]:
     """What every screen offers: 长辈模式 (with its voice), the language."""
     prefs = ctx.session.prefs
     lang = prefs.language
+    if ctx.maintenance is not None:  # technicians and out of service: the language only
+        return [Option(Intent.TOGGLE_LANGUAGE, "English" if lang == "zh_CN" else "中文")]
     chrome = [Option(Intent.TOGGLE_ELDER, _("Elder mode") if not prefs.elder else _("Standard"))]
     if prefs.elder:
         chrome += [
@@ -702,5 +708,6 @@ _BUILDERS = {
     StateId.REASONS: _reasons,
     StateId.THANKS: _thanks,
     **views_apply.BUILDERS,
+    **views_maintenance.BUILDERS,
 }
 NOTICES.update(views_apply.NOTICES)

@@ -28,6 +28,7 @@ from kiosk.views import ViewModel
 from screens import pictures, theme  # noqa: F401  (pictures registers the drawn widgets for .kv)
 from screens.base import KioskScreen
 from screens.chrome import CountdownOverlay, Footer, Header, NoticeBanner
+from screens.gesture import LongPressRoot
 from screens.routing import (
     ATTRACT,
     AWAIT_CARD,
@@ -37,7 +38,9 @@ from screens.routing import (
     FACE,
     FORM,
     GUIDE,
+    MAINTENANCE,
     MENU,
+    OUT_OF_SERVICE,
     PAD,
     RATING,
     REVIEW,
@@ -72,6 +75,8 @@ SCREEN_CLASSES: dict[str, tuple[str, str]] = {
     SUBMITTED: ("screens.apply_form", "SubmittedScreen"),
     DOCUMENTS: ("screens.camera_screens", "DocumentsScreen"),
     FACE: ("screens.camera_screens", "FaceScreen"),
+    MAINTENANCE: ("screens.maintenance", "MaintenancePageScreen"),
+    OUT_OF_SERVICE: ("screens.maintenance", "OutOfServiceScreen"),
 }
 
 
@@ -127,7 +132,9 @@ class KioskApp(App):
         if ui is not None:
             theme.set_screen((ui.width, ui.height), ui.screen_diagonal_in)
         self._apply_sizes(large_text=False)
-        root = FloatLayout()
+        # The hidden gesture (a long press in the top-left corner) is caught once, here.
+        maintenance = getattr(getattr(self.core, "config", None), "maintenance", None)
+        root = LongPressRoot(self.send, hold_s=getattr(maintenance, "long_press_s", 3.0))
         column = BoxLayout(orientation="vertical")
         self.header = Header()
         self.notice = NoticeBanner()

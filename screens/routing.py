@@ -29,6 +29,9 @@ DOCUMENTS = "documents"
 FACE = "face"
 REVIEW = "review"
 SUBMITTED = "submitted"
+# the technicians' pages, and out of service (sign-in uses the pad, the menu the tiles)
+MAINTENANCE = "maintenance"
+OUT_OF_SERVICE = "out_of_service"
 
 # Leaf state -> screen. Busy states, and any view that says busy, use the busy screen.
 STATE_SCREENS: dict[StateId, str] = {
@@ -59,6 +62,10 @@ STATE_SCREENS: dict[StateId, str] = {
     StateId.REVIEW: REVIEW,
     StateId.SUBMITTING: BUSY,
     StateId.SUBMITTED: SUBMITTED,
+    StateId.MAINTENANCE_LOGIN: PAD,
+    StateId.MAINTENANCE_MENU: MENU,
+    StateId.MAINTENANCE_PAGE: MAINTENANCE,
+    StateId.OUT_OF_SERVICE: OUT_OF_SERVICE,
 }
 # Menu states and their tile columns: item names are long and carry a department line, a row each.
 MENU_COLUMNS: dict[StateId, int] = {
@@ -66,9 +73,10 @@ MENU_COLUMNS: dict[StateId, int] = {
     StateId.ITEMS: 1,
     StateId.REASONS: 2,
     StateId.APPLY_START: 1,
+    StateId.MAINTENANCE_MENU: 2,
 }
 # On these states a countdown is part of the content (thanks) or never shown (attract).
-_NO_OVERLAY = frozenset({StateId.THANKS, StateId.ATTRACT})
+_NO_OVERLAY = frozenset({StateId.THANKS, StateId.ATTRACT, StateId.OUT_OF_SERVICE})
 # Footer actions that set display preferences: styled quieter, and the row that moves down when
 # the footer needs two rows.
 QUIET_INTENTS = frozenset(

@@ -17,6 +17,8 @@ packages=(
   librime1 rime-data-pinyin-simp  # pinyin input on the kiosk's own keyboard
   libzinnia0 tegaki-zinnia-simplified-chinese zinnia-utils  # handwriting input (手写)
   espeak-ng sox alsa-utils  # spoken prompts in 长辈模式 (aplay); sox checks WAV files in tests
+  wrk                    # HTTP load generator of bench/fleet_heartbeats.py
+  chromium               # the fleet dashboard's browser tests (Playwright drives it; nothing downloaded)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -14,14 +14,10 @@ Errors are one line on stderr, in Chinese and English, never a traceback (``--tr
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import cv2
 import numpy as np
@@ -41,12 +37,21 @@ from drivers.camera import (
     open_camera,
 )
 from drivers.url import DeviceUrlError
-from kiosk.diag.common import driver_logging
+from kiosk.diag.command import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    INVALID_OPTION,
+    CommandFailed,
+    DiagCommand,
+    Failure,
+    Output,
+    Timeout,
+)
 from kiosk.privacy import redact_text
 
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_CAMERA = 2
+EXIT_CHECK_FAILED = EXIT_FAILED
+EXIT_CAMERA = EXIT_USAGE
 EXIT_OUTPUT = 3
 
 DEFAULT_DEVICE = "v4l2:///dev/video0"
@@ -69,28 +74,7 @@ class _OutputError(Exception):
     """A file the technician asked for cannot be written."""
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``camera`` on the ``kiosk diag`` subparsers; the caller then calls `run`."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "camera",
-        help="检查摄像头 / check the camera",
-        description="检查摄像头：画面、快照、人脸、文档、二维码 / "
-        "check the camera: frames, snapshot, face, document, QR codes",
-        epilog="exit codes: 0 ok, 1 a check failed, 2 camera unusable, 3 cannot write a file",
-    )
-    configure_parser(parser)
-    parser.set_defaults(func=run)
-    return parser
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the command's options to `parser`."""
-    parser.add_argument(
-        "--device",
-        default=DEFAULT_DEVICE,
-        metavar="URL",
-        help=f"v4l2:///dev/video0?width=1280&height=720, file:///clip.mp4 (default {DEFAULT_DEVICE})",
-    )
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", metavar="FILE", help="save one frame (.png or .jpg)")
     parser.add_argument("--face", action="store_true", help="print the face quality verdict")
     parser.add_argument(
@@ -106,23 +90,59 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--qr", type=float, default=0.0, metavar="SECONDS", help="watch for QR codes this long"
     )
     parser.add_argument(
-        "--timeout",
-        type=float,
-        default=5.0,
-        metavar="SECONDS",
-        help="how long to wait for the first frame (default 5)",
-    )
-    parser.add_argument(
         "--warmup",
         type=float,
         default=1.0,
         metavar="SECONDS",
         help="let exposure settle this long before taking the picture (default 1)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--trace", action="store_true", help="log driver events to stderr; keep tracebacks"
-    )
+
+
+COMMAND = DiagCommand(
+    "camera",
+    help="检查摄像头 / check the camera",
+    description="检查摄像头：画面、快照、人脸、文档、二维码 / "
+    "check the camera: frames, snapshot, face, document, QR codes",
+    epilog="exit codes: 0 ok, 1 a check failed, 2 camera unusable, 3 cannot write a file",
+    url="--device",
+    url_help=f"v4l2:///dev/video0?width=1280&height=720, file:///clip.mp4 (default {DEFAULT_DEVICE})",
+    url_default=DEFAULT_DEVICE,
+    timeout=Timeout(5.0, help="how long to wait for the first frame (default {default:g})"),
+    logger="drivers.camera",
+    failures=(
+        Failure(_OutputError, EXIT_OUTPUT, "无法保存文件 / cannot write the file"),
+        Failure(
+            (CameraConfigError, DeviceUrlError),
+            EXIT_CAMERA,
+            "摄像头地址或参数无效 / invalid camera URL or option",
+        ),
+        Failure(CameraUnavailableError, EXIT_CAMERA, "无法打开摄像头 / cannot open the camera"),
+        Failure(CameraTimeoutError, EXIT_CAMERA, "摄像头没有画面 / no picture from the camera"),
+        Failure(CameraFormatError, EXIT_CAMERA, "无法解码画面 / cannot decode the picture"),
+        Failure(CameraError, EXIT_CAMERA, "摄像头错误 / camera error"),
+        Failure(cv2.error, EXIT_CAMERA, "OpenCV 错误 / OpenCV error"),
+    ),
+    options=_options,
+)
+COMMANDS = (COMMAND,)
+
+
+@COMMAND
+def run(args: argparse.Namespace, output: Output) -> int:
+    """Check the camera as `args` says, print the results, and return the exit code."""
+    for name in ("warmup", "qr"):
+        if getattr(args, name) < 0:
+            raise CommandFailed(EXIT_CAMERA, INVALID_OPTION, f"--{name}={getattr(args, name):g}")
+    for path in (args.snapshot, args.document):
+        if path and not path.lower().endswith(_IMAGE_SUFFIXES):
+            summary = "文件类型无效 / unsupported file type"
+            raise CommandFailed(EXIT_OUTPUT, summary, f"{path}: use .png or .jpg")
+    report = _diagnose(args)
+    if args.json:
+        output.json(report.data)
+    else:
+        output.line("\n".join(report.lines))
+    return report.code
 
 
 @dataclass
@@ -130,43 +150,6 @@ class _Report:
     code: int = EXIT_OK
     data: dict[str, Any] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
-
-
-def run(
-    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
-    """Check the camera as `args` says, print the results, and return the exit code."""
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
-    for name in ("timeout", "warmup", "qr"):
-        value = getattr(args, name)
-        if value < 0 or (name == "timeout" and value == 0):
-            return _fail(err, EXIT_CAMERA, "参数无效 / invalid option", f"--{name}={value:g}")
-    for path in (args.snapshot, args.document):
-        if path and not path.lower().endswith(_IMAGE_SUFFIXES):
-            return _fail(
-                err,
-                EXIT_OUTPUT,
-                "文件类型无效 / unsupported file type",
-                f"{path}: use .png or .jpg",
-            )
-    try:
-        with _driver_logging(args, err):
-            report = _diagnose(args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:
-        code, summary = _classify(exc)
-        if code is None:
-            if getattr(args, "trace", False):
-                raise
-            code, summary = EXIT_CAMERA, f"内部错误 / internal error ({type(exc).__name__})"
-        return _fail(err, code, summary, str(exc))
-    if args.json:
-        print(json.dumps(report.data, ensure_ascii=False), file=out)
-    else:
-        print("\n".join(report.lines), file=out)
-    return report.code
 
 
 def _diagnose(args: argparse.Namespace) -> _Report:
@@ -290,50 +273,7 @@ def _write_bytes(path: str, data: bytes) -> None:
         raise _OutputError(f"{path}: {exc.strerror or exc}") from None
 
 
-def _driver_logging(
-    args: argparse.Namespace, err: TextIO
-) -> contextlib.AbstractContextManager[None]:
-    return driver_logging("drivers.camera", args, err)
-
-
-def _classify(exc: BaseException) -> tuple[int | None, str]:
-    """Exit code and bilingual summary for a failure; code None for unexpected exceptions."""
-    if isinstance(exc, _OutputError):
-        return EXIT_OUTPUT, "无法保存文件 / cannot write the file"
-    if isinstance(exc, CameraConfigError | DeviceUrlError):
-        return EXIT_CAMERA, "摄像头地址或参数无效 / invalid camera URL or option"
-    if isinstance(exc, CameraUnavailableError):
-        return EXIT_CAMERA, "无法打开摄像头 / cannot open the camera"
-    if isinstance(exc, CameraTimeoutError):
-        return EXIT_CAMERA, "摄像头没有画面 / no picture from the camera"
-    if isinstance(exc, CameraFormatError):
-        return EXIT_CAMERA, "无法解码画面 / cannot decode the picture"
-    if isinstance(exc, CameraError):
-        return EXIT_CAMERA, "摄像头错误 / camera error"
-    if isinstance(exc, cv2.error):
-        return EXIT_CAMERA, "OpenCV 错误 / OpenCV error"
-    return None, ""
-
-
-def _fail(err: TextIO, code: int, summary: str, detail: str) -> int:
-    # Camera errors carry device paths and counts, never picture content, so they may be shown.
-    # OpenCV's messages span lines: the first says what went wrong.
-    detail = detail.strip().splitlines()[0] if detail.strip() else ""
-    print(f"{summary}: {detail}" if detail else summary, file=err)
-    return code
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser equal to ``kiosk diag camera`` (for `main` and tests)."""
-    parser = argparse.ArgumentParser(prog="kiosk diag camera", description=__doc__)
-    configure_parser(parser)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for running the command without the rest of the CLI."""
-    return run(build_parser().parse_args(argv))
-
+add_parser, build_parser, main = COMMAND.add_parser, COMMAND.build_parser, COMMAND.main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -12,12 +12,9 @@ of the shared model (``--json`` for one JSON object), with the same exit codes.
 from __future__ import annotations
 
 import argparse
-import json
 import socket
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TextIO
 
 from drivers.printer import (
     PaperLevel,
@@ -29,78 +26,70 @@ from drivers.printer import (
     selftest_receipt,
 )
 from drivers.state import DeviceState, DeviceStatus
+from kiosk.diag.command import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    INVALID_OPTION,
+    CommandFailed,
+    DiagCommand,
+    Failure,
+    Output,
+    Timeout,
+    status_extras,
+)
 
-EXIT_OK = 0
-EXIT_ATTENTION = 1
-EXIT_UNUSABLE = 2
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``print-test`` on the ``kiosk diag`` subparsers; the caller then calls `run`."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "print-test",
-        help="打印自检小票 / print the self-test receipt",
-        description="打印自检小票 / print the self-test receipt (Chinese text, QR code, cut)",
-        epilog="exit codes: 0 printed, 1 printer needs attention, 2 printer unusable",
-    )
-    configure_parser(parser)
-    parser.set_defaults(func=run)
-    return parser
+EXIT_ATTENTION = EXIT_FAILED
+EXIT_UNUSABLE = EXIT_USAGE
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the command's options to `parser`."""
-    parser.add_argument(
-        "--printer",
-        required=True,
-        metavar="URL",
-        help="tcp://host:9100, serial:///dev/ttyUSB0?baud=19200, usb://04b8:0e15 or file:///path",
-    )
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kiosk-id",
         default=socket.gethostname(),
         help="printed on the receipt (default: this host's name)",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=5.0, metavar="SECONDS", help="connect and answer timeout"
-    )
     parser.add_argument("--profile", help="python-escpos printer profile (default: generic)")
     parser.add_argument(
         "--status", action="store_true", help="only ask the printer how it is; print nothing"
     )
-    parser.add_argument("--json", action="store_true", help="with --status: one JSON object")
 
 
+COMMAND = DiagCommand(
+    "print-test",
+    help="打印自检小票 / print the self-test receipt",
+    description="打印自检小票 / print the self-test receipt (Chinese text, QR code, cut)",
+    epilog="exit codes: 0 printed, 1 printer needs attention, 2 printer unusable",
+    url="--printer",
+    url_help="tcp://host:9100, serial:///dev/ttyUSB0?baud=19200, usb://04b8:0e15 or file:///path",
+    timeout=Timeout(5.0, help="connect and answer timeout (default {default:g})"),
+    failures=(
+        Failure(ValueError, EXIT_UNUSABLE, INVALID_OPTION),  # a kiosk id with control characters
+    ),
+    options=_options,
+)
+COMMANDS = (COMMAND,)
+
+
+@COMMAND
 def run(
     args: argparse.Namespace,
-    *,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
+    output: Output,
     now: Callable[[], datetime] = lambda: datetime.now().astimezone(),
 ) -> int:
     """Print the self-test receipt as `args` says and return the exit code."""
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
-    if args.timeout <= 0:
-        print("参数无效 / invalid option: --timeout must be positive", file=err)
-        return EXIT_UNUSABLE
-    if getattr(args, "status", False):
-        return _status(args, out, err)
+    if args.status:
+        return _status(args, output)
+    receipt = selftest_receipt(args.kiosk_id, now())
     try:
-        receipt = selftest_receipt(args.kiosk_id, now())
         printer = ReceiptPrinter(args.printer, profile=args.profile, timeout=args.timeout)
         status = printer.print_receipt(receipt)
     except PrinterError as exc:
-        print(f"打印测试失败 / print test failed: {exc.bilingual()}", file=err)
-        return EXIT_ATTENTION if isinstance(exc, PrinterNeedsAttention) else EXIT_UNUSABLE
-    except ValueError as exc:  # a kiosk id that cannot be printed (control characters)
-        print(f"参数无效 / invalid option: {exc}", file=err)
-        return EXIT_UNUSABLE
-    except KeyboardInterrupt:
-        return 130
-    print(f"打印测试完成 / print test done on {args.printer}: {_describe(status)}", file=out)
+        code = EXIT_ATTENTION if isinstance(exc, PrinterNeedsAttention) else EXIT_UNUSABLE
+        raise CommandFailed(code, "打印测试失败 / print test failed", exc.bilingual()) from exc
+    output.line(f"打印测试完成 / print test done on {args.printer}: {_describe(status)}")
     if status.warnings:
-        print("警告：打印纸将用尽 / warning: paper low, change the roll soon", file=err)
+        output.warn("警告：打印纸将用尽 / warning: paper low, change the roll soon")
     return EXIT_OK
 
 
@@ -114,33 +103,27 @@ _STATE_ZH = {
 }
 
 
-def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _status(args: argparse.Namespace, output: Output) -> int:
     """Ask the printer and print its `DeviceStatus`; exit code from its state."""
     try:
         device = open_receipt_printer(args.printer, profile=args.profile, timeout=args.timeout)
         device.open()
     except PrinterError as exc:
-        print(f"打印机状态读取失败 / printer status failed: {exc.bilingual()}", file=err)
-        return EXIT_UNUSABLE
+        summary = "打印机状态读取失败 / printer status failed"
+        raise CommandFailed(EXIT_UNUSABLE, summary, exc.bilingual()) from exc
     status = device.status()
     if args.json:
-        print(json.dumps(status.as_dict(), ensure_ascii=False), file=out)
+        output.json(status.as_dict())
     else:
-        print(_describe_device(status), file=out)
+        output.line(_describe_device(status))
     if status.state is DeviceState.OFFLINE:
         return EXIT_UNUSABLE
     return EXIT_OK if status.usable else EXIT_ATTENTION
 
 
 def _describe_device(status: DeviceStatus) -> str:
-    parts = [f"{_STATE_ZH.get(status.state, '')} / {status.state.value}"]
-    if status.paper is not None:
-        parts.append(f"paper {status.paper.value}")
-    if status.cover_open:
-        parts.append("cover open")
-    if status.reason:
-        parts.append(status.reason)
-    return "打印机状态 / printer status: " + ", ".join(parts)
+    words = [f"{_STATE_ZH.get(status.state, '')} / {status.state.value}", *status_extras(status)]
+    return "打印机状态 / printer status: " + ", ".join(words)
 
 
 def _describe(status: PrinterStatus) -> str:
@@ -150,17 +133,7 @@ def _describe(status: PrinterStatus) -> str:
     return f"{paper.get(status.paper, '纸况未知')} / {status.describe()}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser equal to ``kiosk diag print-test`` (for `main` and tests)."""
-    parser = argparse.ArgumentParser(prog="kiosk diag print-test", description=__doc__)
-    configure_parser(parser)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for running the command without the rest of the CLI."""
-    return run(build_parser().parse_args(argv))
-
+add_parser, build_parser, main = COMMAND.add_parser, COMMAND.build_parser, COMMAND.main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -17,22 +17,28 @@ none; 2 some image could not be read. Every failure is one line, never a traceba
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import sys
 import time
 import unicodedata
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from drivers.qr import ImageError, QrError, ScannerUnavailableError, open_qr_scanner
 from drivers.qr.admission import Refused, admit_each
 from drivers.url import DeviceUrlError
-from kiosk.diag.common import driver_logging
+from kiosk.diag.command import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    INVALID_OPTION,
+    CommandFailed,
+    DiagCommand,
+    Failure,
+    Output,
+    Timeout,
+)
 
-EXIT_OK = 0
-EXIT_MISSING = 1  # scan: fewer codes than asked for; decode: an image without a code
-EXIT_ERROR = 2  # scan: scanner unusable; decode: an image unreadable
+EXIT_MISSING = EXIT_FAILED  # scan: fewer codes than asked for; decode: an image without a code
+EXIT_ERROR = EXIT_USAGE  # scan: scanner unusable; decode: an image unreadable
 
 _POLL_S = 0.2
 
@@ -54,117 +60,85 @@ def escape_text(text: str) -> str:
 # -- scan -------------------------------------------------------------------------------------
 
 
-def add_scan_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``scan`` on the ``kiosk diag`` subparsers (its `func` runs it)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "scan",
-        help="扫码器测试 / print codes read by a QR scanner",
-        description="等待扫码并逐行显示 / wait for scanned codes and print one per line",
-        epilog="exit codes: 0 codes read, 1 too few before the timeout, 2 scanner error",
-    )
-    configure_scan_parser(parser)
-    parser.set_defaults(func=run_scan)
-    return parser
-
-
-def configure_scan_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the scan command's options to `parser`."""
-    parser.add_argument(
-        "--port",
-        required=True,
-        metavar="URL",
-        help="serial:///dev/ttyACM0?baud=9600&terminator=CR, hid:///dev/input/by-id/..., "
-        "evdev:///dev/input/eventN, or a device path",
-    )
+def _scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=1, help="stop after N codes (default 1)")
-    parser.add_argument(
-        "--timeout", type=float, default=15.0, metavar="SECONDS", help="give up after (default 15)"
-    )
-    parser.add_argument("--trace", action="store_true", help="log driver events to stderr")
 
 
-def run_scan(
-    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
+SCAN = DiagCommand(
+    "scan",
+    help="扫码器测试 / print codes read by a QR scanner",
+    description="等待扫码并逐行显示 / wait for scanned codes and print one per line",
+    epilog="exit codes: 0 codes read, 1 too few before the timeout, 2 scanner error",
+    url="--port",
+    url_help="serial:///dev/ttyACM0?baud=9600&terminator=CR, hid:///dev/input/by-id/..., "
+    "evdev:///dev/input/eventN, or a device path",
+    timeout=Timeout(15.0, help="give up after (default {default:g})"),
+    json=False,
+    logger="drivers.qr",
+    failures=(
+        Failure((DeviceUrlError, QrError), EXIT_ERROR, "扫码器地址无效 / invalid scanner URL"),
+    ),
+    options=_scan_options,
+)
+
+
+@SCAN
+def run_scan(args: argparse.Namespace, output: Output) -> int:
     """Print codes from the scanner at ``args.port``; return the exit code."""
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
-    if args.count < 1 or args.timeout <= 0:
-        print("参数无效 / invalid option: --count and --timeout must be positive", file=err)
-        return EXIT_ERROR
-    try:
-        scanner = open_qr_scanner(args.port)
-    except (DeviceUrlError, QrError) as exc:
-        print(f"扫码器地址无效 / invalid scanner URL: {exc}", file=err)
-        return EXIT_ERROR
+    if args.count < 1:
+        raise CommandFailed(EXIT_ERROR, INVALID_OPTION, "--count must be positive")
+    scanner = open_qr_scanner(args.port)
     read = 0
     refused = 0
     deadline = time.monotonic() + args.timeout
     try:
-        with _driver_logging(args, err):
-            scanner.open()
-            while read < args.count and (left := deadline - time.monotonic()) > 0:
-                for code in scanner.poll(min(_POLL_S, left)):
-                    print(escape_text(code.text), file=out, flush=True)
-                    read += 1
-                refused = _report_refused(scanner, refused, err)
+        scanner.open()
+        while read < args.count and (left := deadline - time.monotonic()) > 0:
+            for code in scanner.poll(min(_POLL_S, left)):
+                output.line(escape_text(code.text))
+                read += 1
+            refused = _report_refused(scanner, refused, output)
     except ScannerUnavailableError as exc:
-        print(f"无法使用扫码器 / cannot use the scanner: {exc}", file=err)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
+        raise CommandFailed(
+            EXIT_ERROR, "无法使用扫码器 / cannot use the scanner", str(exc)
+        ) from exc
     finally:
         scanner.close()
     if read < args.count:
-        print(f"超时 / timed out: {read} of {args.count} codes read", file=err)
+        output.warn(f"超时 / timed out: {read} of {args.count} codes read")
         return EXIT_MISSING
     return EXIT_OK
 
 
-def _report_refused(scanner: Any, before: int, err: TextIO) -> int:
+def _report_refused(scanner: Any, before: int, output: Output) -> int:
     details = scanner.status().details
     now = int(details.get("codes_refused", 0)) + int(details.get("lines_discarded", 0))
     for _ in range(now - before):
-        print("已拒绝无效码 / refused an invalid code (too long or not text)", file=err)
+        output.warn("已拒绝无效码 / refused an invalid code (too long or not text)")
     return now
-
-
-def _driver_logging(
-    args: argparse.Namespace, err: TextIO
-) -> contextlib.AbstractContextManager[None]:
-    return driver_logging("drivers.qr", args, err)
 
 
 # -- decode -----------------------------------------------------------------------------------
 
 
-def add_decode_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``decode`` on the ``kiosk diag`` subparsers (its `func` runs it)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "decode",
-        help="识别图片中的二维码 / decode QR codes in image files",
-        description="识别图片中的二维码 / decode the QR codes in image files",
-        epilog="exit codes: 0 a code in every image, 1 an image without one, 2 unreadable image",
-    )
-    configure_decode_parser(parser)
-    parser.set_defaults(func=run_decode)
-    return parser
-
-
-def configure_decode_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the decode command's options to `parser`."""
+def _decode_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG, BMP, TIFF, ...")
-    parser.add_argument("--json", action="store_true", help="one JSON object per image")
 
 
-def run_decode(
-    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
+DECODE = DiagCommand(
+    "decode",
+    help="识别图片中的二维码 / decode QR codes in image files",
+    description="识别图片中的二维码 / decode the QR codes in image files",
+    epilog="exit codes: 0 a code in every image, 1 an image without one, 2 unreadable image",
+    options=_decode_options,
+)
+
+
+@DECODE
+def run_decode(args: argparse.Namespace, output: Output) -> int:
     """Decode each image of ``args.images`` and print every code found; return the exit code."""
     from drivers.qr import decode  # OpenCV loads only for this command
 
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
     status = EXIT_OK
     for path in args.images:
         start = time.perf_counter()
@@ -175,27 +149,27 @@ def run_decode(
             status = EXIT_ERROR
             reason = str(exc) if isinstance(exc, ImageError) else f"{path}: {exc!r}"
             if args.json:
-                line = {"file": path, "error": reason, "ms": ms}
-                print(json.dumps(line, ensure_ascii=False), file=out, flush=True)
+                output.json({"file": path, "error": reason, "ms": ms})
             else:
-                print(f"无法读取图片 / cannot read image: {reason}", file=err)
+                output.warn(f"无法读取图片 / cannot read image: {reason}")
             continue
         ms = round((time.perf_counter() - start) * 1000, 1)
         if not codes and status == EXIT_OK:
             status = EXIT_MISSING
         if args.json:
-            line = {
-                "file": path,
-                "texts": [code.text for code in codes],
-                "codes": [describe_code(code) for code in codes],
-                "ms": ms,
-            }
-            print(json.dumps(line, ensure_ascii=False), file=out, flush=True)
+            output.json(
+                {
+                    "file": path,
+                    "texts": [code.text for code in codes],
+                    "codes": [describe_code(code) for code in codes],
+                    "ms": ms,
+                }
+            )
         elif codes:
             for code in codes:
-                _print_code(path, code, out)
+                _print_code(path, code, output)
         else:
-            print(f"{path}\t(未找到二维码 / no QR code)", file=out, flush=True)
+            output.line(f"{path}\t(未找到二维码 / no QR code)")
     return status
 
 
@@ -227,34 +201,35 @@ def describe_code(code: Any) -> dict[str, Any]:
     }
 
 
-def _print_code(path: str, code: Any, out: TextIO) -> None:
+def _print_code(path: str, code: Any, output: Output) -> None:
     info = describe_code(code)
     eci = "-" if code.eci is None else str(code.eci)
-    print(f"{path}\t{info['escaped']}", file=out)
-    print(
+    output.line(f"{path}\t{info['escaped']}")
+    output.line(
         f"    charset={code.charset} eci={eci} bytes={info['bytes']} "
-        f"decoder={code.decoder} stage={code.stage}",
-        file=out,
+        f"decoder={code.decoder} stage={code.stage}"
     )
     admitted = ", ".join(info["admitted_as"]) or "(none)"
     refused = "; ".join(
         f"{kind}: {why['reason']} ({why['message']})" for kind, why in info["refused"].items()
     )
-    print(f"    admitted as: {admitted}", file=out)
+    output.line(f"    admitted as: {admitted}")
     if refused:
-        print(f"    refused as: {refused}", file=out)
-    out.flush()
+        output.line(f"    refused as: {refused}")
 
 
 # -- stand-alone ------------------------------------------------------------------------------
+
+COMMANDS = (SCAN, DECODE)
+add_scan_parser, add_decode_parser = SCAN.add_parser, DECODE.add_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     """A stand-alone parser with both commands, as under ``kiosk diag`` (for `main` and tests)."""
     parser = argparse.ArgumentParser(prog="kiosk diag", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="diag_command", required=True, metavar="COMMAND")
-    add_scan_parser(sub)
-    add_decode_parser(sub)
+    for command in COMMANDS:
+        command.add_parser(sub)
     return parser
 
 

@@ -12,12 +12,8 @@ garbled, refused); 4 a technician card failed verification. Errors are one line 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import sys
 import time
-from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from drivers.smartcard import (
     ApduError,
@@ -39,12 +35,22 @@ from drivers.smartcard import (
 )
 from drivers.smartcard.technician import kiosk_id_bytes
 from drivers.url import DeviceUrlError
-from kiosk.diag.common import display_width, driver_logging
-from rules.masking import mask_document_number, mask_name
+from kiosk.diag.command import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    INVALID_OPTION,
+    CommandFailed,
+    DiagCommand,
+    Failure,
+    Output,
+    Timeout,
+    aligned,
+)
+from kiosk.privacy import mask_name, mask_pass_number
 
-EXIT_OK = 0
-EXIT_NO_CARD = 1
-EXIT_READER = 2
+EXIT_NO_CARD = EXIT_FAILED
+EXIT_READER = EXIT_USAGE
 EXIT_CARD = 3
 EXIT_NOT_VERIFIED = 4
 
@@ -72,88 +78,80 @@ _LABELS = (
 )
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``smartcard`` on the ``kiosk diag`` subparsers, with `run` as its function."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "smartcard",
-        help="读卡器与智能卡 / PC/SC readers and the card in one",
-        description="列出读卡器并读取卡片公开信息 / list readers and read a card's public data",
-        epilog="exit codes: 0 read, 1 no card, 2 reader error, 3 card unreadable, 4 not verified",
-    )
-    configure_parser(parser)
-    parser.set_defaults(func=run)
-    return parser
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the command's options to `parser`."""
-    parser.add_argument(
-        "--reader", default="pcsc://", metavar="URL", help="pcsc:// (any reader) or pcsc://NAME"
-    )
-    parser.add_argument(
-        "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a card"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--unmasked", action="store_true", help="show card numbers in full (needs consent)"
-    )
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--registry", metavar="PATH", help="technician registry (JSON/YAML) to verify against"
     )
     parser.add_argument(
         "--kiosk-id", default="diagnostics", help="kiosk id for technician challenge-response"
     )
-    parser.add_argument(
-        "--trace", action="store_true", help="log driver events and APDU headers to stderr"
-    )
 
 
-def run(
-    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
+COMMAND = DiagCommand(
+    "smartcard",
+    help="读卡器与智能卡 / PC/SC readers and the card in one",
+    description="列出读卡器并读取卡片公开信息 / list readers and read a card's public data",
+    epilog="exit codes: 0 read, 1 no card, 2 reader error, 3 card unreadable, 4 not verified",
+    url="--reader",
+    url_help="pcsc:// (any reader) or pcsc://NAME",
+    url_default="pcsc://",
+    timeout=Timeout(
+        0.0, help="wait this long for a card (default {default:g})", flag="--wait", zero_ok=True
+    ),
+    personal=True,
+    logger="drivers.smartcard",
+    failures=(
+        Failure(DeviceUrlError, EXIT_READER, "读卡器地址无效 / invalid reader URL"),
+        Failure(
+            TechnicianRegistryError, EXIT_READER, "维护人员名单无效 / technician registry unusable"
+        ),
+        Failure(
+            SmartCardUnavailableError, EXIT_READER, "读卡器不可用 / no PC/SC service or reader"
+        ),
+        Failure(NoCardError, EXIT_NO_CARD, "未检测到卡片 / no card in the reader", False),
+        Failure(CardRemovedError, EXIT_CARD, "卡片已移除 / the card was removed while reading"),
+        Failure(
+            TechnicianAuthError, EXIT_NOT_VERIFIED, "维护卡验证失败 / technician card not accepted"
+        ),
+        Failure(
+            (CardProtocolError, ApduError, CardDataError),
+            EXIT_CARD,
+            "读卡失败 / could not read the card",
+        ),
+        Failure(SmartCardError, EXIT_READER, "读卡器错误 / reader error"),
+    ),
+    options=_options,
+)
+COMMANDS = (COMMAND,)
+
+
+@COMMAND
+def run(args: argparse.Namespace, output: Output) -> int:
     """Read the card as `args` say, print it, and return the exit code."""
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
-    if args.wait < 0:
-        return _fail(err, EXIT_READER, "参数无效 / invalid option", "--wait must not be negative")
     try:
         kiosk_id_bytes(args.kiosk_id)
     except ValueError as exc:
-        return _fail(err, EXIT_READER, "参数无效 / invalid option", f"--kiosk-id: {exc}")
-    try:
-        registry = TechnicianRegistry.load(args.registry) if args.registry else None
-        with _driver_logging(args, err):
-            report = _inspect(args, registry)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # each known failure becomes one line; others propagate
-        code, summary = _classify(exc)
-        if code is None:
-            raise
-        return _fail(err, code, summary, str(exc))
-    shown = report if args.unmasked else mask_report(report)
-    if args.json:
-        print(json.dumps(shown, ensure_ascii=False), file=out)
-    else:
-        print(format_report(shown), file=out)
-    return EXIT_OK
-
-
-def _inspect(args: argparse.Namespace, registry: TechnicianRegistry | None) -> dict[str, Any]:
-    device = open_smartcard(args.reader)
-    with device:
+        raise CommandFailed(EXIT_READER, INVALID_OPTION, f"--kiosk-id: {exc}") from exc
+    registry = TechnicianRegistry.load(args.registry) if args.registry else None
+    with open_smartcard(args.reader) as device:
         report: dict[str, Any] = {"readers": device.all_readers()}
-        _wait_for_card(device, args.wait)
+        wait_for_card(device, args.wait)
         card = device.connect()
         report.update(reader=card.reader, atr=card.atr.hex(" ").upper())
         try:
-            report.update(_identify(device, args, registry))
+            report.update(identify(device, registry, args.kiosk_id))
         finally:
             device.disconnect()
-    return report
+    shown = report if args.unmasked else mask_report(report)
+    if args.json:
+        output.json(shown)
+    else:
+        output.line(format_report(shown))
+    return EXIT_OK
 
 
-def _wait_for_card(device: SmartCardDevice, wait: float) -> None:
+def wait_for_card(device: SmartCardDevice, wait: float) -> None:
+    """Return once a card is in the reader; `NoCardError` after `wait` seconds without one."""
     deadline = time.monotonic() + wait
     while not device.status().media_present:
         remaining = deadline - time.monotonic()
@@ -162,9 +160,11 @@ def _wait_for_card(device: SmartCardDevice, wait: float) -> None:
         device.poll(min(remaining, _POLL_S))
 
 
-def _identify(
-    device: SmartCardDevice, args: argparse.Namespace, registry: TechnicianRegistry | None
+def identify(
+    device: SmartCardDevice, registry: TechnicianRegistry | None, kiosk_id: str
 ) -> dict[str, Any]:
+    """What the connected card is: a social security card's public file, a technician's id
+    (verified by challenge-response when a registry is given), or unknown. Unmasked."""
     try:
         card = read_social_security_card(device)
     except UnsupportedCardError:
@@ -174,7 +174,7 @@ def _identify(
     try:
         if registry is None:
             return {"kind": "technician", "tech_id": read_technician_id(device), "verified": False}
-        who = verify_technician(device, registry, args.kiosk_id)
+        who = verify_technician(device, registry, kiosk_id)
     except UnsupportedCardError:
         return {"kind": "unknown"}
     return {
@@ -198,7 +198,7 @@ def mask_report(report: dict[str, Any]) -> dict[str, Any]:
     """Hide what identifies a card holder: the card number and the card id's serial part."""
     masked = dict(report)
     if isinstance(masked.get("card_number"), str):
-        masked["card_number"] = mask_document_number(masked["card_number"])
+        masked["card_number"] = mask_pass_number(masked["card_number"])
     if isinstance(masked.get("card_id"), str):
         # region (6 hex digits) and the RID D156000005 are not personal; the serial is
         masked["card_id"] = _mask_middle(masked["card_id"], 16, 0)
@@ -220,58 +220,10 @@ def format_report(report: dict[str, Any]) -> str:
         elif isinstance(value, bool):
             value = "是 yes" if value else "否 no (no --registry)"
         rows.append((label, str(value)))
-    width = max(display_width(label) for label, _ in rows)
-    return "\n".join(
-        f"{label}{' ' * (width - display_width(label))}  {value}" for label, value in rows
-    )
+    return aligned(rows)
 
 
-def _driver_logging(
-    args: argparse.Namespace, err: TextIO
-) -> contextlib.AbstractContextManager[None]:
-    return driver_logging("drivers.smartcard", args, err)
-
-
-def _classify(exc: BaseException) -> tuple[int | None, str]:
-    """Exit code and bilingual summary for a failure; None for unexpected exceptions."""
-    if isinstance(exc, DeviceUrlError):
-        return EXIT_READER, "读卡器地址无效 / invalid reader URL"
-    if isinstance(exc, TechnicianRegistryError):
-        return EXIT_READER, "维护人员名单无效 / technician registry unusable"
-    if isinstance(exc, SmartCardUnavailableError):
-        return EXIT_READER, "读卡器不可用 / no PC/SC service or reader"
-    if isinstance(exc, NoCardError):
-        return EXIT_NO_CARD, "未检测到卡片 / no card in the reader"
-    if isinstance(exc, CardRemovedError):
-        return EXIT_CARD, "卡片已移除 / the card was removed while reading"
-    if isinstance(exc, TechnicianAuthError):
-        return EXIT_NOT_VERIFIED, "维护卡验证失败 / technician card not accepted"
-    if isinstance(exc, CardProtocolError | ApduError | CardDataError):
-        return EXIT_CARD, "读卡失败 / could not read the card"
-    if isinstance(exc, SmartCardError):
-        return EXIT_READER, "读卡器错误 / reader error"
-    return None, ""
-
-
-def _fail(err: TextIO, code: int, summary: str, detail: str) -> int:
-    # Driver messages never carry personal data, so the detail is safe to show.
-    print(f"{summary}: {detail}" if detail and detail != "no card" else summary, file=err)
-    return code
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser equal to ``kiosk diag smartcard`` (for `main` and tests)."""
-    parser = argparse.ArgumentParser(prog="kiosk diag smartcard", description=__doc__)
-    configure_parser(parser)
-    return parser
-
-
-def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
-    """Entry point for running the command without the rest of the CLI."""
-    return run(build_parser().parse_args(argv), stdout=stdout, stderr=stderr)
-
+add_parser, build_parser, main = COMMAND.add_parser, COMMAND.build_parser, COMMAND.main
 
 if __name__ == "__main__":
     raise SystemExit(main())

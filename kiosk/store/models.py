@@ -67,3 +67,16 @@ class CachedDocument(Base):
     etag: Mapped[str] = mapped_column(String(256))
     body: Mapped[str] = mapped_column(Text)  # JSON text
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One maintenance action: who, what, when, with what result. Never personal data."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # technician:<id> | pin | fleet | auto
+    action: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(16))  # ok | failed | refused | locked
+    detail: Mapped[str] = mapped_column(String(200), default="")

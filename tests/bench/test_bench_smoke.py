@@ -26,6 +26,8 @@ def load_bench(name: str) -> ModuleType:
 
 touches = load_bench("touches")
 a4_print = load_bench("a4_print")
+fleet_heartbeats = load_bench("fleet_heartbeats")
+fleet_dashboard = load_bench("fleet_dashboard")
 
 
 def test_touches_bench_counts_every_flow_and_meets_the_goal(capsys):
@@ -54,3 +56,38 @@ def test_a4_bench_prints_through_both_paths(capsys):
     out = capsys.readouterr().out
     assert "median kiosk / lp:" in out
     assert "printed PDFs (incl. warm-ups): 6 of 6" in out
+
+
+@pytest.mark.skipif(
+    fleet_heartbeats.postgres.available() is not None, reason="PostgreSQL is not installed"
+)
+def test_fleet_heartbeat_bench_runs_and_every_acknowledged_beat_is_stored(capsys):
+    """GIVEN a durable PostgreSQL and the fleet server in its own process WHEN the heartbeat
+    bench runs for a second per endpoint THEN no request fails and every 200 is in the database."""
+    args = ["--seconds", "1", "--warmup", "0", "--kiosks", "5", "--connections", "8"]
+    assert fleet_heartbeats.main([*args, "--rounds", "1", "--insert", "statement"]) == 0
+    out = capsys.readouterr().out
+    assert "heartbeats (statement) / noop-signed:" in out
+    assert "authentication:" in out
+
+
+def test_fleet_dashboard_bench_times_every_page_on_sqlite(capsys):
+    """GIVEN a tiny fleet WHEN the dashboard bench runs on SQLite THEN every page is timed
+    beside the empty-page baseline."""
+    args = ["--kiosks", "30", "--beats", "600", "--events", "3", "--runs", "2"]
+    assert fleet_dashboard.main([*args, "--backends", "sqlite"]) == 0
+    out = capsys.readouterr().out
+    assert "[SQLite] loaded 30 kiosks, 600 beats, 90 events" in out
+    for page in ("empty page (baseline)", "summary, cached", "kiosk table, site+", "kiosk page"):
+        assert page in out
+
+
+central_load = load_bench("central_load")
+
+
+def test_central_load_bench_runs_signed_kiosks_without_a_5xx(capsys):
+    """GIVEN the service in its own process WHEN a few signed kiosks load it briefly THEN both
+    phases are measured and no request gets a 5xx."""
+    assert central_load.main(["--clients", "5", "--seconds", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "kiosk mix / health rate:" in out and "5xx: 0" in out

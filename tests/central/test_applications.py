@@ -16,6 +16,8 @@ from central.app import create_app
 from central.applications import ApplicationDocumentRow, ApplicationRow
 from tests.central.faces import LIVE, b64, portrait
 from tests.central.helpers import KIOSK, LI, PERSONS, WANG, assert_error, person_ref
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS, signed
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9"
 CHEN = PERSONS[2]
@@ -228,8 +230,13 @@ def test_face_items_refuse_agents_when_the_person_must_come(http):
 
 def test_delivery_hours_later_with_an_expired_person_ref_is_accepted():
     now = [datetime(2026, 11, 23, 1, 0, tzinfo=UTC)]
-    app = create_app("sqlite://", clock=lambda: now[0])
-    with TestClient(app, base_url="http://testserver/api/v1") as http:
+    app = create_app(
+        "sqlite://",
+        clock=lambda: now[0],
+        kiosk_registry=TEST_KIOSKS.registry,
+        auth_settings=UNLIMITED,
+    )
+    with signed(TestClient(app, base_url="http://testserver/api/v1")) as http:
         ref = person_ref(http, WANG)
         now[0] += timedelta(hours=6)  # the kiosk was offline; the ref expired after 30 minutes
         assert http.get("/cases", params={"person_ref": ref, "kiosk_id": KIOSK}).status_code == 404

@@ -14,6 +14,8 @@ import pytest
 from central.app import create_app
 from central.server import start_background
 from tests.central.helpers import KIOSK, LI, PERSONS, WANG, assert_error, person_ref
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 ZHOU = next(p for p in PERSONS if p["name"] == "周晓梅")
 CHEN = next(p for p in PERSONS if p["name"] == "陈志强")
@@ -111,14 +113,20 @@ def test_same_key_other_body_is_409(http: httpx.Client) -> None:
 
 
 def test_concurrent_requests_with_one_key_issue_one_certificate(tmp_path: Path) -> None:
-    with start_background(db_url=f"sqlite:///{tmp_path / 'central.db'}") as server:
-        with httpx.Client(base_url=f"{server.base_url}/api/v1") as http:
+    with start_background(
+        db_url=f"sqlite:///{tmp_path / 'central.db'}",
+        kiosk_registry=TEST_KIOSKS.registry,
+        auth_settings=UNLIMITED,
+    ) as server:
+        with httpx.Client(base_url=f"{server.base_url}/api/v1", auth=TEST_KIOSKS) as http:
             ref = person_ref(http, WANG)
         key = str(uuid.uuid4())
         results: list[httpx.Response] = []
 
         def post() -> None:
-            with httpx.Client(base_url=f"{server.base_url}/api/v1", timeout=20) as client:
+            with httpx.Client(
+                base_url=f"{server.base_url}/api/v1", timeout=20, auth=TEST_KIOSKS
+            ) as client:
                 results.append(_issue(client, "yibao.insured-cert", ref, key))
 
         threads = [threading.Thread(target=post) for _ in range(8)]
@@ -182,10 +190,16 @@ def test_malformed_certificate_request_is_422(http: httpx.Client, body: dict[str
 
 def test_person_ref_expires() -> None:
     now = [datetime(2026, 3, 2, 9, 0, tzinfo=UTC)]
-    app = create_app("sqlite://", person_ref_ttl=timedelta(minutes=30), clock=lambda: now[0])
+    app = create_app(
+        "sqlite://",
+        person_ref_ttl=timedelta(minutes=30),
+        clock=lambda: now[0],
+        kiosk_registry=TEST_KIOSKS.registry,
+        auth_settings=UNLIMITED,
+    )
     with (
         start_background(app=app) as server,
-        httpx.Client(base_url=f"{server.base_url}/api/v1") as http,
+        httpx.Client(base_url=f"{server.base_url}/api/v1", auth=TEST_KIOSKS) as http,
     ):
         ref = person_ref(http, WANG)
         key = str(uuid.uuid4())
@@ -227,10 +241,15 @@ def test_wrong_verify_code_and_unknown_number_look_the_same(http: httpx.Client) 
 
 
 def test_public_base_url_is_used_for_verify_urls() -> None:
-    app = create_app("sqlite://", public_base_url="https://zwfw.example.gov.cn/")
+    app = create_app(
+        "sqlite://",
+        public_base_url="https://zwfw.example.gov.cn/",
+        kiosk_registry=TEST_KIOSKS.registry,
+        auth_settings=UNLIMITED,
+    )
     with (
         start_background(app=app) as server,
-        httpx.Client(base_url=f"{server.base_url}/api/v1") as http,
+        httpx.Client(base_url=f"{server.base_url}/api/v1", auth=TEST_KIOSKS) as http,
     ):
         cert = _issue(http, "tax.income-record", person_ref(http, WANG)).json()
     assert cert["verify_url"].startswith("https://zwfw.example.gov.cn/api/v1/certificates/NSJL")

@@ -22,6 +22,8 @@ from central import eid
 from central.app import create_app
 from central.db import IdentityCheckRow
 from tests.central.helpers import FOREIGN_2017, HK, KIOSK, LI, PERSONS, WANG, assert_error
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS, signed
 
 START = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
@@ -43,7 +45,16 @@ def clock() -> Clock:
 
 @pytest.fixture(scope="module")
 def client(clock: Clock) -> Iterator[TestClient]:
-    with TestClient(create_app("sqlite://", clock=clock)) as test_client:
+    with signed(
+        TestClient(
+            create_app(
+                "sqlite://",
+                clock=clock,
+                kiosk_registry=TEST_KIOSKS.registry,
+                auth_settings=UNLIMITED,
+            )
+        )
+    ) as test_client:
         yield test_client
 
 
@@ -241,7 +252,16 @@ def test_read_token_raises_only_token_errors(token: str) -> None:
 
 
 def test_dev_endpoint_is_absent_in_production() -> None:
-    with TestClient(create_app("sqlite://", dev_endpoints=False)) as production:
+    with signed(
+        TestClient(
+            create_app(
+                "sqlite://",
+                dev_endpoints=False,
+                kiosk_registry=TEST_KIOSKS.registry,
+                auth_settings=UNLIMITED,
+            )
+        )
+    ) as production:
         response = production.post("/api/v1/dev/eid/mint", json={"person": 1})
         assert_error(response, 404, "not_found")
         paths = production.get("/openapi.json").json()["paths"]
@@ -263,7 +283,9 @@ def test_cli_mints_a_token_the_service_accepts(
     from PIL import Image
 
     assert pyzbar.decode(Image.open(png))[0].data.decode() == token
-    with TestClient(create_app(db_url)) as service:
+    with signed(
+        TestClient(create_app(db_url, kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED))
+    ) as service:
         result = present(service, token)
     assert result["verified"] is True and result["name_masked"] == "王**"
     assert main(["central", "mint-eid", "999", "--db", db_url]) == 2

@@ -11,6 +11,8 @@ from central.forms import FORMS_FILE, check_against_items, read_forms
 from central.seed import SeedError, read_catalogue
 from rules.forms import check
 from tests.central.helpers import assert_error
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 SUBMIT = {
     item.code: item
@@ -83,6 +85,6 @@ def test_a_form_for_a_non_submit_item_is_refused_at_start(server):
     raw["forms"][0]["item_code"] = "shebao.insured-cert"
     from central.app import create_app
 
-    app = create_app("sqlite://")
+    app = create_app("sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED)
     with app.state.central.sessions() as session, pytest.raises(SeedError):
         check_against_items(session, FormsSeed.model_validate(raw))

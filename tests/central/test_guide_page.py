@@ -10,8 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from central import guide_page
-from central.app import create_app
+from central.app import DEFAULT_PUBLIC_BASE_URL, create_app
 from central.models import Guide, ItemDetail, Material
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS, signed
 
 VOID = {"meta", "input", "br", "img", "link", "hr"}
 
@@ -52,7 +54,12 @@ def parse(html: str) -> Page:
 
 @pytest.fixture(scope="module")
 def web():
-    with TestClient(create_app("sqlite://"), base_url="http://hall.test") as client:
+    with signed(
+        TestClient(
+            create_app("sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED),
+            base_url="http://hall.test",
+        )
+    ) as client:
         yield client
 
 
@@ -107,14 +114,20 @@ def test_unknown_item_is_a_404_page(web):
 
 
 def test_item_detail_links_its_guide_page(web):
+    # No public URL configured: the fixed default, not the Host the request came in on.
     detail = web.get("/api/v1/items/tax.invoice").json()
-    assert detail["guide_url"] == "http://hall.test/guides/tax.invoice"
-    assert web.get(detail["guide_url"]).status_code == 200
+    assert detail["guide_url"] == f"{DEFAULT_PUBLIC_BASE_URL}guides/tax.invoice"
+    assert web.get("/guides/tax.invoice").status_code == 200
 
 
 def test_guide_url_comes_from_the_public_base_url_not_the_host_header():
-    app = create_app("sqlite://", public_base_url="https://zwfw.example.gov.cn/hall/")
-    with TestClient(app, base_url="http://attacker.test") as client:
+    app = create_app(
+        "sqlite://",
+        public_base_url="https://zwfw.example.gov.cn/hall/",
+        kiosk_registry=TEST_KIOSKS.registry,
+        auth_settings=UNLIMITED,
+    )
+    with signed(TestClient(app, base_url="http://attacker.test")) as client:
         detail = client.get("/api/v1/items/tax.invoice", headers={"Host": "evil.test"}).json()
     assert detail["guide_url"] == "https://zwfw.example.gov.cn/hall/guides/tax.invoice"
 

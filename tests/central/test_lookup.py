@@ -19,6 +19,8 @@ from central import cases
 from central.app import create_app
 from central.seed import SeedError
 from tests.central.helpers import HK, KIOSK, LI, PERSONS, WANG, assert_error, person_ref
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS, signed
 
 SEED_CASES: list[dict[str, Any]] = json.loads(cases.CASES_FILE.read_text("utf-8"))["cases"]
 CASE_KEYS = {
@@ -165,7 +167,17 @@ class Clock:
 @pytest.fixture(scope="module")
 def timed() -> Iterator[tuple[TestClient, Clock]]:
     clock = Clock()
-    with TestClient(create_app("sqlite://", clock=clock), base_url="http://t/api/v1") as client:
+    with signed(
+        TestClient(
+            create_app(
+                "sqlite://",
+                clock=clock,
+                kiosk_registry=TEST_KIOSKS.registry,
+                auth_settings=UNLIMITED,
+            ),
+            base_url="http://t/api/v1",
+        )
+    ) as client:
         yield client, clock
 
 

@@ -7,6 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS, signed
+
 ENDPOINTS = {
     ("get", "/api/v1/health"),
     ("get", "/api/v1/catalogue"),
@@ -55,7 +58,16 @@ def test_a_production_service_has_no_dev_endpoints() -> None:
 
     from central.app import create_app
 
-    with TestClient(create_app("sqlite://", dev_endpoints=False)) as client:
+    with signed(
+        TestClient(
+            create_app(
+                "sqlite://",
+                dev_endpoints=False,
+                kiosk_registry=TEST_KIOSKS.registry,
+                auth_settings=UNLIMITED,
+            )
+        )
+    ) as client:
         paths = client.get("/openapi.json").json()["paths"]
         listed = {(method, path) for path, ops in paths.items() for method in ops}
         assert listed == ENDPOINTS
@@ -101,3 +113,52 @@ def test_guide_fields_carry_their_chinese_labels(openapi: dict[str, Any]) -> Non
 def test_idempotency_key_header_is_documented(openapi: dict[str, Any]) -> None:
     params = openapi["paths"]["/api/v1/certificates"]["post"]["parameters"]
     assert any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in params)
+
+
+IDEMPOTENT_POSTS = (
+    "/api/v1/certificates",
+    "/api/v1/ratings",
+    "/api/v1/tickets",
+    "/api/v1/appointments/check-in",
+    "/api/v1/applications",
+)
+
+
+def test_idempotency_key_is_required_with_its_pattern(openapi: dict[str, Any]) -> None:
+    for path in IDEMPOTENT_POSTS:
+        params = openapi["paths"][path]["post"]["parameters"]
+        (key,) = [p for p in params if p["in"] == "header" and p["name"] == "Idempotency-Key"]
+        assert key["required"] is True, path
+        assert key["schema"]["pattern"] == "^[!-~]{1,255}$", path
+
+
+def test_the_application_body_is_documented(openapi: dict[str, Any]) -> None:
+    body = openapi["paths"]["/api/v1/applications"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert body["required"] is True
+    assert {"item_code", "kiosk_id", "applicant", "fields", "documents"} <= set(schema["required"])
+    assert schema["properties"]["applicant"]["$ref"].endswith("/$defs/Party")
+    assert "Party" in schema["$defs"]
+
+
+def test_every_operation_that_takes_input_documents_a_json_422(openapi: dict[str, Any]) -> None:
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation or operation.get("parameters"):
+                content = operation["responses"]["422"]["content"]
+                assert "application/json" in content, (method, path)
+
+
+def test_the_id_number_shape_depends_on_the_card_type(openapi: dict[str, Any]) -> None:
+    verify = openapi["components"]["schemas"]["IdentityVerifyRequest"]
+    branches = {b["properties"]["card_type"]["const"]: b for b in verify["anyOf"]}
+    assert set(branches) == {
+        "resident",
+        "hk_mo_tw_residence",
+        "foreign_permanent_2017",
+        "foreign_permanent_2023",
+    }
+    assert branches["hk_mo_tw_residence"]["properties"]["id_number"]["pattern"].startswith(
+        "^8[123]"
+    )
+    assert "required" not in branches["resident"]  # no card_type: a resident card (the default)

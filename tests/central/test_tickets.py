@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from central.app import create_app
 from tests.central.helpers import KIOSK, WANG, assert_error, person_ref
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS, signed
 
 TICKET_ITEM = "huji.id-card-renewal"  # seeded: 王建国 has an appointment for it today
 WANG_TODAY = "PN3PJMY8WVPS"
@@ -33,7 +35,17 @@ def clock() -> Clock:
 
 @pytest.fixture()
 def api(clock: Clock) -> Iterator[TestClient]:
-    with TestClient(create_app("sqlite://", clock=clock), base_url="http://hall.test") as client:
+    with signed(
+        TestClient(
+            create_app(
+                "sqlite://",
+                clock=clock,
+                kiosk_registry=TEST_KIOSKS.registry,
+                auth_settings=UNLIMITED,
+            ),
+            base_url="http://hall.test",
+        )
+    ) as client:
         client.base_url = client.base_url.join("/api/v1/")
         yield client
 

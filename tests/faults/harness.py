@@ -40,8 +40,10 @@ from sqlalchemy import func, select
 from central.db import RatingRow
 from central.server import RunningServer, start_background
 from kiosk.store import OutboxMessage, open_store
-from tests.faults.kiosk_child import Kiosk, Tuning, employer_marker, run_forked
+from tests.faults.kiosk_child import KIOSK_ID, Kiosk, Tuning, employer_marker, run_forked
 from tests.faults.proxy import PASS_ONLY, FaultMix, FaultProxy
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0
@@ -281,7 +283,12 @@ class Lab:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.server = start_background(db_url=f"sqlite:///{workdir / 'central.db'}")
+        TEST_KIOSKS.signer(KIOSK_ID)  # enrolled here; the kiosk processes derive the same key
+        self.server = start_background(
+            db_url=f"sqlite:///{workdir / 'central.db'}",
+            kiosk_registry=TEST_KIOSKS.registry,
+            auth_settings=UNLIMITED,
+        )
         self.proxy = FaultProxy(self.server.base_url).start()
         self._forked: ForkedKiosks | None = None
 

@@ -40,6 +40,7 @@ from kiosk.flows.apply import Application, Attachment, Person, queue_application
 from kiosk.flows.rating import Rating, queue_rating
 from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
 from kiosk.store import StoreWriteError, open_store
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 KIOSK_ID = "KIOSK-F-1"
 KINDS = ("rating", "application")
@@ -122,6 +123,7 @@ class Kiosk:
             kiosk_id=KIOSK_ID,
             transport=httpx.HTTPTransport(verify=_tls_context()),
             retry=FAST_RETRY,
+            auth=TEST_KIOSKS,
         )
         send = central_sender(self.client)
         self.worker = OutboxWorker(

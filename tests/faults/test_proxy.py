@@ -17,11 +17,15 @@ from sqlalchemy import func, select
 from central.db import RatingRow
 from central.server import start_background
 from tests.faults.proxy import FAULTS, FORWARDING, BadRequest, FaultMix, FaultProxy, _read_message
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 
 @pytest.fixture(scope="module")
 def server():
-    with start_background(db_url="sqlite://") as running:
+    with start_background(
+        db_url="sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED
+    ) as running:
         yield running
 
 
@@ -43,7 +47,7 @@ def _ratings(server, key: str) -> int:
 
 def _post_rating(proxy: FaultProxy, key: str, timeout: float = 5.0) -> httpx.Response:
     body = {"kiosk_id": "KIOSK-T-1", "level": 5, "rated_at": datetime.now(UTC).isoformat()}
-    with httpx.Client(base_url=proxy.base_url, timeout=timeout) as client:
+    with httpx.Client(base_url=proxy.base_url, timeout=timeout, auth=TEST_KIOSKS) as client:
         return client.post("/api/v1/ratings", json=body, headers={"Idempotency-Key": key})
 
 

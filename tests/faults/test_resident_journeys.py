@@ -30,6 +30,7 @@ from kiosk.tasks import InlineTaskRunner
 from tests.faults.harness import Lab
 from tests.faults.proxy import PASS_ONLY, FaultMix
 from tests.support.fakes import FakePrinter
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 TRIALS = 24
 ITEM = "shebao.card-loss"
@@ -88,7 +89,7 @@ def test_a_walked_away_resident_leaves_nothing_lost_or_doubled(lab, tmp_path, se
     clock = FakeClock()
     store = open_store(f"sqlite:///{tmp_path / 'kiosk.db'}", clock.now)
     outbox = Outbox(store, load_or_create_key(tmp_path / "outbox.key"))
-    client = CentralClient(lab.proxy.base_url, timeout=2.0, kiosk_id="KIOSK-F-1")
+    client = CentralClient(lab.proxy.base_url, timeout=2.0, kiosk_id="KIOSK-F-1", auth=TEST_KIOSKS)
     core = KioskCore(
         parse_config({"kiosk_id": "KIOSK-F-1"}),
         Services(

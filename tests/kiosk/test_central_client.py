@@ -32,6 +32,8 @@ from kiosk.central import (
     ItemDetail,
     RetryPolicy,
 )
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 WANG_ID, WANG_NAME = "11010519850721135X", "王建国"
 LI_ID, LI_NAME = "110101195603121240", "李秀英"
@@ -76,6 +78,7 @@ def mock_client(handler: Handler, retry: RetryPolicy = FAST) -> CentralClient:
         kiosk_id="kiosk-t1",
         transport=httpx.MockTransport(handler),
         retry=retry,
+        auth=TEST_KIOSKS,
     )
 
 
@@ -168,14 +171,18 @@ def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    running = start_background(db_url="sqlite://")
+    running = start_background(
+        db_url="sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED
+    )
     yield running
     running.stop()
 
 
 @pytest.fixture()
 def client(server: RunningServer) -> Iterator[CentralClient]:
-    with CentralClient(server.base_url, kiosk_id="kiosk-t1", retry=FAST) as central:
+    with CentralClient(
+        server.base_url, kiosk_id="kiosk-t1", retry=FAST, auth=TEST_KIOSKS
+    ) as central:
         yield central
 
 
@@ -193,7 +200,9 @@ def test_catalogue_is_typed(client: CentralClient) -> None:
 
 def test_catalogue_is_revalidated_with_its_etag(server: RunningServer) -> None:
     transport = RecordingTransport()
-    with CentralClient(server.base_url, kiosk_id="k", transport=transport, retry=FAST) as central:
+    with CentralClient(
+        server.base_url, kiosk_id="k", transport=transport, retry=FAST, auth=TEST_KIOSKS
+    ) as central:
         first = central.catalogue()
         second = central.catalogue()
     assert second is first
@@ -207,7 +216,9 @@ def test_catalogue_kept_from_an_earlier_run_is_revalidated(
 ) -> None:
     stored = Catalogue.model_validate_json(client.catalogue().model_dump_json())
     transport = RecordingTransport()
-    with CentralClient(server.base_url, kiosk_id="k", transport=transport, retry=FAST) as fresh:
+    with CentralClient(
+        server.base_url, kiosk_id="k", transport=transport, retry=FAST, auth=TEST_KIOSKS
+    ) as fresh:
         assert fresh.catalogue(known=stored) is stored
     assert transport.statuses == [304]
 
@@ -223,7 +234,9 @@ def test_item_detail_is_typed(client: CentralClient) -> None:
 
 def test_unknown_item_is_rejected_once_without_retry(server: RunningServer) -> None:
     transport = RecordingTransport()
-    central = CentralClient(server.base_url, kiosk_id="k", transport=transport, retry=FAST)
+    central = CentralClient(
+        server.base_url, kiosk_id="k", transport=transport, retry=FAST, auth=TEST_KIOSKS
+    )
     with central, pytest.raises(CentralRejected) as info:
         central.item("no such.item")
     assert info.value.status_code == 404 and info.value.code == "item_not_found"
@@ -276,15 +289,21 @@ def test_nothing_to_certify_is_rejected(client: CentralClient) -> None:
 
 
 def test_base_url_may_include_the_api_prefix(server: RunningServer) -> None:
-    with CentralClient(f"{server.base_url}/api/v1/", kiosk_id="k", retry=FAST) as central:
+    with CentralClient(
+        f"{server.base_url}/api/v1/", kiosk_id="k", retry=FAST, auth=TEST_KIOSKS
+    ) as central:
         assert central.health().status == "ok"
 
 
 def test_stopped_server_is_unavailable_after_bounded_retries() -> None:
-    server = start_background(db_url="sqlite://")
+    server = start_background(
+        db_url="sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED
+    )
     server.stop()
     transport = RecordingTransport()
-    central = CentralClient(server.base_url, kiosk_id="k", transport=transport, retry=FAST)
+    central = CentralClient(
+        server.base_url, kiosk_id="k", transport=transport, retry=FAST, auth=TEST_KIOSKS
+    )
     with central, pytest.raises(CentralUnavailable) as info:
         central.health()
     assert info.value.request_sent is False

@@ -15,6 +15,7 @@ from rules.forms import check
 from tests.central.faces import blank, portrait
 from tests.central.helpers import LI, WANG
 from tests.support.inprocess import central_client
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(100) + b"\xff\xd9"
 
@@ -98,6 +99,8 @@ def test_a_receipt_with_a_bad_tracking_number_is_a_protocol_error():
     body = {"tracking_no": "1234", "status": "submitted", "item_code": "x"}
     body["received_at"] = "2026-01-01T00:00:00+08:00"
     transport = httpx.MockTransport(lambda request: httpx.Response(201, json=body))
-    client = CentralClient("http://central", kiosk_id="K", transport=transport, retry=NO_RETRY)
+    client = CentralClient(
+        "http://central", kiosk_id="K", transport=transport, retry=NO_RETRY, auth=TEST_KIOSKS
+    )
     with pytest.raises(CentralProtocolError, match="tracking_no"):
         client.submit_application(card_loss("k").payload(), "k")

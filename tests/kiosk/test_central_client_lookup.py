@@ -29,6 +29,8 @@ from kiosk.central import (
     parse_case_qr,
     receipt_no_is_valid,
 )
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS, signed
 
 WANG_ID, WANG_NAME, WANG_NO = "11010519850721135X", "王建国", "BJ1101000002"
 LI_ID, LI_NAME = "110101195603121240", "李秀英"
@@ -38,7 +40,11 @@ FAST = RetryPolicy(attempts=3, initial=0.001, maximum=0.005, total=2.0)
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[TestClient]:
-    with TestClient(create_app("sqlite://")) as test_client:
+    with signed(
+        TestClient(
+            create_app("sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED)
+        )
+    ) as test_client:
         yield test_client
 
 
@@ -62,7 +68,7 @@ def transport(service: TestClient) -> Recording:
 @pytest.fixture()
 def client(transport: Recording) -> Iterator[CentralClient]:
     with CentralClient(
-        "http://testserver", kiosk_id="kiosk-t1", transport=transport, retry=FAST
+        "http://testserver", kiosk_id="kiosk-t1", transport=transport, retry=FAST, auth=TEST_KIOSKS
     ) as central:
         yield central
 
@@ -222,6 +228,7 @@ def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> CentralCl
         kiosk_id="kiosk-t1",
         transport=httpx.MockTransport(handler),
         retry=FAST,
+        auth=TEST_KIOSKS,
     )
 
 

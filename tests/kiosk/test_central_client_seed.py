@@ -25,6 +25,8 @@ from kiosk.central import (
     SampleForm,
 )
 from kiosk.flows.items import lookup_kind, prints
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 FAST = RetryPolicy(attempts=2, initial=0.001, maximum=0.002, total=1.0)
 
@@ -62,7 +64,9 @@ def _catalogue(*items: dict[str, Any]) -> dict[str, Any]:
 def _answering(body: Any) -> CentralClient:
     content = json.dumps(body, ensure_ascii=False).encode()
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=content))
-    return CentralClient("http://central.test", kiosk_id="k-seed", transport=transport, retry=FAST)
+    return CentralClient(
+        "http://central.test", kiosk_id="k-seed", transport=transport, retry=FAST, auth=TEST_KIOSKS
+    )
 
 
 # --- against the real reference service ---------------------------------------------------------
@@ -70,14 +74,18 @@ def _answering(body: Any) -> CentralClient:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    running = start_background(db_url="sqlite://")
+    running = start_background(
+        db_url="sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED
+    )
     yield running
     running.stop()
 
 
 @pytest.fixture()
 def client(server: RunningServer) -> Iterator[CentralClient]:
-    with CentralClient(server.base_url, kiosk_id="kiosk-seed", retry=FAST) as central:
+    with CentralClient(
+        server.base_url, kiosk_id="kiosk-seed", retry=FAST, auth=TEST_KIOSKS
+    ) as central:
         yield central
 
 

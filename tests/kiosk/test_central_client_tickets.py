@@ -20,6 +20,8 @@ from kiosk.central import (
     RetryPolicy,
     Ticket,
 )
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 FAST = RetryPolicy(attempts=2, initial=0.001, maximum=0.002, total=1.0)
 WANG_ID, WANG_NAME = "11010519850721135X", "王建国"
@@ -38,14 +40,18 @@ TICKET = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    running = start_background(db_url="sqlite://")
+    running = start_background(
+        db_url="sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED
+    )
     yield running
     running.stop()
 
 
 @pytest.fixture()
 def client(server: RunningServer) -> Iterator[CentralClient]:
-    with CentralClient(server.base_url, kiosk_id="kiosk-t1", retry=FAST) as central:
+    with CentralClient(
+        server.base_url, kiosk_id="kiosk-t1", retry=FAST, auth=TEST_KIOSKS
+    ) as central:
         yield central
 
 
@@ -60,6 +66,7 @@ def scripted(status: int, body: Any, content_type: str = "application/json") -> 
         kiosk_id="k",
         transport=httpx.MockTransport(handler),
         retry=FAST,
+        auth=TEST_KIOSKS,
     )
 
 

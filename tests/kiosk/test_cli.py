@@ -11,6 +11,9 @@ import time
 
 import httpx
 
+from tests.support.kiosk_keys import test_signer
+from trust.keys import KioskRegistry
+
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
 
 
@@ -22,8 +25,11 @@ def _free_port() -> int:
 
 def test_kiosk_central_serves_the_api_and_its_openapi_document(tmp_path):
     port = _free_port()
+    signer, registry = test_signer(), tmp_path / "kiosks.yaml"
+    KioskRegistry.load(registry).enroll(signer.kiosk_id, signer.public_key)
     proc = subprocess.Popen(
-        [*KIOSK, "central", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'c.db'}"],
+        [*KIOSK, "central", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'c.db'}"]
+        + ["--kiosks", str(registry)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -44,7 +50,9 @@ def test_kiosk_central_serves_the_api_and_its_openapi_document(tmp_path):
             "/api/v1/certificates",
             "/api/v1/ratings",
         } <= paths
-        catalogue = httpx.get(f"http://127.0.0.1:{port}/api/v1/catalogue").json()
+        url = f"http://127.0.0.1:{port}/api/v1/catalogue"
+        assert httpx.get(url).status_code == 401  # unsigned
+        catalogue = httpx.get(url, auth=signer).json()
         assert sum(len(c["items"]) for c in catalogue["categories"]) >= 30
     finally:
         proc.terminate()

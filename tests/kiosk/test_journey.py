@@ -219,7 +219,11 @@ def test_every_ui_text_has_a_chinese_translation():
         PROJECT_ROOT / "kiosk/view_parts.py",
         PROJECT_ROOT / "kiosk/capture_prompts.py",
         *sorted((PROJECT_ROOT / "kiosk/flows").glob("*.py")),
+        # the maintenance menu shows its own words and the self-tests' results (kiosk/diag)
+        *sorted((PROJECT_ROOT / "kiosk/maintenance").glob("*.py")),
+        *[PROJECT_ROOT / "kiosk/diag" / name for name in ("selftest.py", "checks.py")],
     ]
+    sources = [source for source in sources if source.exists()]
     messages = {
         msg
         for source in sources

@@ -15,11 +15,15 @@ from kiosk.delivery import central_sender
 from kiosk.flows.rating import Rating, queue_rating
 from kiosk.outbox import Outbox, OutboxWorker, load_or_create_key
 from kiosk.store import OutboxMessage, open_store
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 
 @pytest.fixture
 def server():
-    with start_background(db_url="sqlite://") as running:
+    with start_background(
+        db_url="sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED
+    ) as running:
         yield running
 
 
@@ -40,7 +44,7 @@ def _rating(level=5, session_id="s1"):
 
 
 def test_a_rating_is_delivered_once_even_when_sent_twice(server, outbox):
-    client = CentralClient(server.base_url, kiosk_id="KIOSK-T-1", retry=NO_RETRY)
+    client = CentralClient(server.base_url, kiosk_id="KIOSK-T-1", retry=NO_RETRY, auth=TEST_KIOSKS)
     queue_rating(outbox, _rating())
     queue_rating(outbox, _rating())  # the same session rating again is one rating
     assert outbox.backlog() == 1
@@ -57,7 +61,7 @@ def test_a_rating_is_delivered_once_even_when_sent_twice(server, outbox):
 
 
 def test_a_delivered_message_keeps_no_payload(server, outbox):
-    client = CentralClient(server.base_url, kiosk_id="KIOSK-T-1", retry=NO_RETRY)
+    client = CentralClient(server.base_url, kiosk_id="KIOSK-T-1", retry=NO_RETRY, auth=TEST_KIOSKS)
     queue_rating(outbox, _rating())
     outbox.deliver_due({"rating": central_sender(client)})
     with outbox._store.session() as s:
@@ -66,7 +70,9 @@ def test_a_delivered_message_keeps_no_payload(server, outbox):
 
 
 def test_an_offline_service_keeps_the_rating_for_later(outbox):
-    client = CentralClient("http://127.0.0.1:9", kiosk_id="KIOSK-T-1", retry=NO_RETRY)
+    client = CentralClient(
+        "http://127.0.0.1:9", kiosk_id="KIOSK-T-1", retry=NO_RETRY, auth=TEST_KIOSKS
+    )
     queue_rating(outbox, _rating())
     assert outbox.deliver_due({"rating": central_sender(client)}) == 0
     assert outbox.backlog() == 1
@@ -82,6 +88,7 @@ def test_a_rejected_rating_is_parked_not_retried_in_a_loop(outbox):
         kiosk_id="KIOSK-T-1",
         retry=NO_RETRY,
         transport=httpx.MockTransport(reject),
+        auth=TEST_KIOSKS,
     )
     queue_rating(outbox, _rating())
     assert outbox.deliver_due({"rating": central_sender(client)}) == 0
@@ -103,6 +110,7 @@ def test_a_rejection_keeps_the_services_wording_out_of_the_store(outbox):
         kiosk_id="KIOSK-T-1",
         retry=NO_RETRY,
         transport=httpx.MockTransport(reject),
+        auth=TEST_KIOSKS,
     )
     queue_rating(outbox, _rating())
     outbox.deliver_due({"rating": central_sender(client)})
@@ -111,7 +119,7 @@ def test_a_rejection_keeps_the_services_wording_out_of_the_store(outbox):
 
 
 def test_the_worker_delivers_in_the_background(server, outbox):
-    client = CentralClient(server.base_url, kiosk_id="KIOSK-T-1", retry=NO_RETRY)
+    client = CentralClient(server.base_url, kiosk_id="KIOSK-T-1", retry=NO_RETRY, auth=TEST_KIOSKS)
     for i in range(3):
         queue_rating(outbox, _rating(level=i + 1, session_id=f"s{i}"))
     worker = OutboxWorker(outbox, {"rating": central_sender(client)}, interval_s=0.05)

@@ -18,6 +18,8 @@ from kiosk.session import Identity, Session
 from kiosk.views import ViewContext, build_view
 from rules.masking import mask_id_number, mask_name
 from tests.central.helpers import KIOSK, WANG, person_ref
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 NAME, NUMBER = "王建国", "11010519850721135X"
 NAME_MASKED, NUMBER_MASKED = "王**", "1101**********135X"
@@ -25,7 +27,9 @@ NAME_MASKED, NUMBER_MASKED = "王**", "1101**********135X"
 
 @pytest.fixture(scope="module")
 def central() -> Iterator[RunningServer]:
-    running = start_background(db_url="sqlite://")
+    running = start_background(
+        db_url="sqlite://", kiosk_registry=TEST_KIOSKS.registry, auth_settings=UNLIMITED
+    )
     yield running
     running.stop()
 
@@ -61,7 +65,7 @@ def test_kiosk_diagnostics() -> None:
 
 
 def test_central_certificate(central: RunningServer) -> None:
-    with httpx.Client(base_url=f"{central.base_url}/api/v1", timeout=5.0) as http:
+    with httpx.Client(base_url=f"{central.base_url}/api/v1", timeout=5.0, auth=TEST_KIOSKS) as http:
         body = {
             "item_code": "shebao.insured-cert",
             "person_ref": person_ref(http, WANG),

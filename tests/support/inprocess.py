@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from central.app import create_app
 from kiosk.central import NO_RETRY, CentralClient
+from tests.support.central_auth import UNLIMITED
+from tests.support.kiosk_keys import TEST_KIOSKS
 
 
 @contextmanager
@@ -21,10 +23,20 @@ def central_client(
 ) -> Iterator[tuple[CentralClient, TestClient]]:
     """A `CentralClient` whose HTTP goes straight into a fresh reference service app."""
     kwargs = {} if clock is None else {"clock": clock}
-    app = create_app(db_url, public_base_url="https://zwfw.example.gov.cn", **kwargs)
+    app = create_app(
+        db_url,
+        public_base_url="https://zwfw.example.gov.cn",
+        kiosk_registry=TEST_KIOSKS.registry,
+        auth_settings=UNLIMITED,
+        **kwargs,
+    )
     with TestClient(app) as http:
         client = CentralClient(
-            "http://testserver", kiosk_id=kiosk_id, transport=http._transport, retry=NO_RETRY
+            "http://testserver",
+            kiosk_id=kiosk_id,
+            transport=http._transport,
+            retry=NO_RETRY,
+            auth=TEST_KIOSKS.signer(kiosk_id),  # signed as a real kiosk signs, one key
         )
         try:
             yield client, http

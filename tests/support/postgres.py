@@ -42,8 +42,12 @@ def available() -> str | None:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[str]:
-    """Start a cluster; yields its SQLAlchemy URL (psycopg 3); stops and deletes it on exit."""
+def running_postgres(*, fsync: bool = False) -> Iterator[str]:
+    """Start a cluster; yields its SQLAlchemy URL (psycopg 3); stops and deletes it on exit.
+
+    Tests run with fsync off (fast, nothing to keep); benchmarks that measure durable commits
+    pass `fsync=True`.
+    """
     bindir = _bindir()
     assert bindir is not None, available()
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
@@ -59,7 +63,8 @@ def running_postgres() -> Iterator[str]:
 
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8")
-        options = f"-k {sockets} -p {port} -c listen_addresses='' -c fsync=off"
+        durable = "on" if fsync else "off"
+        options = f"-k {sockets} -p {port} -c listen_addresses='' -c fsync={durable}"
         run(
             str(bindir / "pg_ctl"),
             "-D",

@@ -154,7 +154,10 @@ APPLICATION_STATES = (
     "submitting",
     "submitted",
 )
-SILENT_STATES: frozenset[str] = frozenset()  # states that deliberately say nothing
+# States that deliberately say nothing: the technician's menu is not read aloud to the hall.
+SILENT_STATES: frozenset[str] = frozenset(
+    {"maintenance_login", "maintenance_menu", "maintenance_page"}
+)
 
 
 def test_every_state_has_a_prompt_in_both_languages():
