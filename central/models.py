@@ -20,6 +20,7 @@ from rules.idnumbers import has_shape_of
 
 Flow = Literal["guide", "lookup", "print", "submit", "ticket"]
 IdentityNeed = Literal["none", "id_card", "id_card_face"]
+# "name_mismatch" is kept in the audit table only; answers say "not_found" (service.verify_identity).
 VerifyReason = Literal["ok", "not_found", "name_mismatch", "invalid_check_digit", "card_expired"]
 Prints = Literal["none", "receipt", "a4"]
 LookupKind = Literal["records", "cases", "certificate"]
@@ -239,8 +240,8 @@ class IdentityResult(_Model):
         description="Opaque token naming the person in later calls; null unless verified."
     )
     reason: VerifyReason = Field(
-        description="`ok`, `not_found` (valid ID, not in the registry), `name_mismatch`, "
-        "`invalid_check_digit` (the check character of the card type's number is wrong), "
+        description="`ok`, `not_found` (no registry person has this number and name: an unknown "
+        "number and a known one with another name answer alike), `invalid_check_digit` (the check character of the card type's number is wrong), "
         "`card_expired` (`valid_until` is before today)."
     )
     expires_at: datetime | None = Field(description="When `person_ref` stops being accepted.")

@@ -158,8 +158,11 @@ def verify_identity(
         person=person,
         reason=reason,
     )
+    # The audit keeps "name_mismatch"; the caller is told "not_found" either way, so a typed
+    # number with a guessed name does not tell a registered number from an unregistered one.
+    answered: VerifyReason = "not_found" if reason == "name_mismatch" else reason
     return IdentityResult(
-        verified=ref is not None, person_ref=ref, reason=reason, expires_at=expires_at
+        verified=ref is not None, person_ref=ref, reason=answered, expires_at=expires_at
     )
 
 

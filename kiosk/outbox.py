@@ -135,6 +135,15 @@ class Parked:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """The waiting messages at a glance: the oldest's age and the error it is being retried on."""
+
+    oldest_created_at: datetime | None
+    kind: str  # of the oldest waiting message that failed; "" when none has
+    last_error: str
+
+
 Sender = Callable[[str, dict[str, Any], str], None]
 # Sends a batch of one kind at once: all of it is delivered, or it raises and none of it is.
 BatchSender = Callable[[str, list[Pending]], None]
@@ -359,6 +368,21 @@ class Outbox:
         )
         with self._store.writing("outbox wake") as s:
             s.execute(query)
+
+    def waiting(self) -> Waiting:
+        """When the oldest waiting message was written, and the error the oldest one that
+        failed is retried on (central down, say); never a payload."""
+        oldest = select(func.min(OutboxMessage.created_at)).where(*self._waiting())
+        failing = (
+            select(OutboxMessage.kind, OutboxMessage.last_error)
+            .where(*self._waiting(), OutboxMessage.last_error != "")
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        with self._store.session() as s:
+            oldest_at = s.scalar(oldest)
+            row = s.execute(failing).first()
+        return Waiting(oldest_at, row[0] if row else "", row[1] if row else "")
 
     def parked(self) -> int:
         """How many undelivered messages are parked for a technician."""

@@ -262,6 +262,8 @@ def _outbox(data: Any, _: Any) -> dict[str, Any]:
         lines.append(str(_("Oldest waiting for: {minutes} min").format(minutes=int(age // 60))))
     if summary.last_error:
         lines.append(str(_("Last error: {error}").format(error=summary.last_error)))
+    if summary.parked_error:
+        lines.append(str(_("Parked because: {error}").format(error=summary.parked_error)))
     if data.released is not None:
         lines.append(str(_("Released for sending now: {n}").format(n=data.released)))
     return {

@@ -328,25 +328,33 @@ class OutboxSummary:
 
     pending: int
     parked: int
-    oldest_age_s: float | None  # the oldest parked message's age (pending ages are not public)
-    last_error: str  # the newest parked message's error, masked; "" when none
+    oldest_age_s: float | None  # the oldest undelivered message's age, waiting or parked
+    last_error: str  # masked: the error a waiting message is being retried on; "" when none
+    parked_error: str = ""  # masked: why the newest parked message was parked
 
 
 def outbox_summary(
     outbox: Any, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> OutboxSummary:
-    """Pending and parked counts, the oldest parked message's age and the last error, through
-    the outbox's public methods only (`backlog`, `parked`, `parked_messages`)."""
+    """Pending and parked counts, the oldest undelivered message's age and the last error,
+    through the outbox's public methods only (`backlog`, `waiting`, `parked_messages`)."""
     parked = outbox.parked_messages()
+    waiting = outbox.waiting()
     oldest_age: float | None = None
     last_error = ""
-    if parked:
-        current = now()
-        oldest = min(p.created_at for p in parked)
-        oldest_age = max(0.0, (_aware(current) - _aware(oldest)).total_seconds())
+    parked_error = ""
+    if waiting.last_error:  # retried by itself (central down, say), but the backlog grows
+        last_error = _clean_error(f"{waiting.kind}: {waiting.last_error}")
+    if parked:  # never retried by itself: the technician decides
         newest = max(parked, key=lambda p: (_aware(p.parked_at), p.id))
-        last_error = _clean_error(f"{newest.kind}: {newest.reason}: {newest.last_error}")
-    return OutboxSummary(outbox.backlog(), len(parked), oldest_age, last_error)
+        parked_error = _clean_error(f"{newest.kind}: {newest.reason}: {newest.last_error}")
+    starts = [p.created_at for p in parked]
+    if waiting.oldest_created_at is not None:
+        starts.append(waiting.oldest_created_at)
+    if starts:
+        oldest = min(_aware(t) for t in starts)
+        oldest_age = max(0.0, (_aware(now()) - oldest).total_seconds())
+    return OutboxSummary(outbox.backlog(), len(parked), oldest_age, last_error, parked_error)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -261,7 +261,7 @@ def test_verify_then_issue_then_replay(client: CentralClient) -> None:
 
 def test_verify_wrong_name(client: CentralClient) -> None:
     result = client.verify_identity(WANG_ID, "王建军")
-    assert not result.verified and result.reason == "name_mismatch" and result.person_ref is None
+    assert not result.verified and result.reason == "not_found" and result.person_ref is None
 
 
 def test_verify_sends_the_card_type(client: CentralClient) -> None:

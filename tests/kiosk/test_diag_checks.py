@@ -299,9 +299,10 @@ def test_outbox_summary_has_counts_age_and_a_masked_error(store: Any, clock: Any
     summary = outbox_summary(outbox, now=clock.now)
     assert (summary.pending, summary.parked) == (2, 1)
     assert summary.oldest_age_s == pytest.approx(90, abs=1)
-    assert summary.last_error.startswith("application: rejected: HTTP 422")
-    assert ID_NUMBER not in summary.last_error and NAME not in summary.last_error
-    assert "1101**********1240" in summary.last_error
+    assert summary.last_error == "rating: sender failed: OSError"  # retried by itself
+    assert summary.parked_error.startswith("application: rejected: HTTP 422")
+    assert ID_NUMBER not in summary.parked_error and NAME not in summary.parked_error
+    assert "1101**********1240" in summary.parked_error
     assert timedelta(seconds=summary.oldest_age_s or 0) >= timedelta(seconds=89)
 
 
