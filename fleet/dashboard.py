@@ -114,6 +114,24 @@ COMMAND_STATE_LABELS = {
 ROLE_LABELS = {"viewer": N_("Viewer"), "operator": N_("Operator")}
 
 
+def alert_detail(alert: Any, gettext: Callable[[str], str]) -> str:
+    """An alert's detail in the page's language. The stored message is English for webhook
+    receivers; its parts are codes (fleet.alerts writes them), read back here."""
+    message = str(alert.message or "")
+    tail = message.rsplit(" ", 1)[-1]  # "idcard: hardware_error", "receipt_printer: paper low"
+    if alert.kind == "device_fault" and tail in DEVICE_STATE_LABELS:
+        return gettext(DEVICE_STATE_LABELS[tail])
+    if alert.kind in ("paper_out", "paper_low") and tail in PAPER_LABELS:
+        return gettext("Paper: %(level)s") % {"level": gettext(PAPER_LABELS[tail])}
+    if alert.kind == "offline":
+        minutes = [word for word in message.split() if word.isdigit()]
+        if minutes:
+            return gettext("No heartbeat for %(n)s min") % {"n": minutes[0]}
+    if alert.kind == "backlog_growing":
+        return gettext("The outbox backlog keeps growing")
+    return message
+
+
 @dataclass
 class DashboardSettings:
     """What the dashboard reads from the fleet settings (`getattr`, with these defaults)."""
@@ -224,6 +242,7 @@ class Dashboard:
         env.filters["label"] = lambda code, labels: (
             gettext(labels[code]) if code in labels else code
         )
+        env.filters["alert_detail"] = lambda alert: alert_detail(alert, gettext)
         env.globals.update(
             STATUS_LABELS=STATUS_LABELS,
             DEVICE_LABELS=DEVICE_LABELS,

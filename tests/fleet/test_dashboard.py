@@ -354,6 +354,32 @@ def test_the_summary_counts_kiosks_by_status_alerts_and_todays_sessions(fleet):
     # time; today (since 00:00 Beijing) runs to 14:30 -> 6.5 h * 120 beats / 4 = 195 (+1 at 14:30)
     assert re.search(r'id="sessions-today">196<', page)
     assert page.index("HD-002") < page.index("CY-002")  # newest alert first
+    # Alert details in the page's language (the stored English is for webhook receivers).
+    assert "硬件故障" in page and "已 42 分钟无心跳" in page
+    assert "hardware_error" not in page and "no heartbeat" not in page
+
+
+@pytest.mark.parametrize(
+    ("kind", "message", "zh"),
+    [
+        ("device_fault", "idcard: user_error", "需处理"),
+        ("paper_out", "receipt_printer: paper jammed", "纸张：卡纸"),
+        ("paper_low", "receipt_printer: paper low", "纸张：不足"),
+        ("offline", "no heartbeat for 5 min", "已 5 分钟无心跳"),
+        ("backlog_growing", "outbox backlog keeps growing", "待发送消息持续增多"),
+        ("something_new", "as the server said it", "as the server said it"),
+        ("device_fault", "", ""),
+    ],
+)
+def test_each_kind_of_alert_is_told_in_chinese(kind, message, zh):
+    from types import SimpleNamespace
+
+    from fleet.dashboard import alert_detail
+    from fleet.i18n import translations
+
+    alert = SimpleNamespace(kind=kind, message=message)
+    assert alert_detail(alert, translations("zh_CN").gettext) == zh
+    assert bool(alert_detail(alert, translations("en").gettext)) == bool(message)
 
 
 def test_the_kiosk_table_filters_by_site_status_and_id_and_shows_trouble_first(fleet):
