@@ -6,6 +6,7 @@ thread and returns once the server answers its health endpoint, like central/ser
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
@@ -53,6 +54,25 @@ class RunningFleetServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+# Young-generation collections after this many allocations (CPython's default is 700).
+GC_GEN0_THRESHOLD = 20_000
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector off the ingest path.
+
+    Each heartbeat stays alive across its batch's commit (~20 ms), so with CPython's defaults the
+    young collections promote thousands of objects a second and the older generations, which
+    also hold every module, route and model of the app, are walked again and again. Freezing
+    what exists after start-up (the app, imports) takes those out of every collection, and a
+    larger young threshold lets most request garbage die before it is ever scanned. Measured by
+    bench/fleet_heartbeats.py: heartbeats/no-op 0.76-0.88 before, 0.93-0.99 after, p99 halved.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, 50, 100)
 
 
 def _bind(host: str, port: int, backlog: int = 1024) -> socket.socket:
@@ -144,6 +164,7 @@ def serve(
         Path("var").mkdir(exist_ok=True)
     registry = KioskRegistry.load(registry_path)
     app = create_app(db_url, kiosk_registry=registry, settings=settings or FleetSettings.from_env())
+    tune_gc()
     config = _uvicorn_config(app)
     config.log_level = "info"
     server = uvicorn.Server(config)
