@@ -17,13 +17,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from drivers.smartcard.simulator import VirtualCard, VpcdClient
+from drivers.smartcard.simulator import VirtualCard, VpcdClient, vpcd_port
 from kiosk.children import die_with_parent
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
@@ -42,12 +41,6 @@ exec "$3" --foreground --config "$2"
 
 class PcscdUnavailable(RuntimeError):
     """pcscd cannot be run here; the message says why in one line."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def preflight() -> tuple[str, str]:
@@ -74,7 +67,7 @@ class SimulatedSmartCardReader:
         self.card = card
         self.workdir = Path(tempfile.mkdtemp(prefix="kiosk-pcscd-"))
         self.socket_path = self.workdir / "ipc" / "pcscd.comm"
-        self.port = _free_port()
+        self.port = vpcd_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.client: VpcdClient | None = None
         # Set now, before any PC/SC call in this process: libpcsclite reads it once.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import random
 import select
 import socket
 import struct
@@ -55,6 +56,39 @@ DEFAULT_PORT = 35963
 CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0, 1, 2, 4
 _RETRY_S = 0.1  # how often to try vpcd again while it is not listening
 _IDLE_S = 0.1  # how long the serving thread waits for input before checking its flags
+
+
+EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open(EPHEMERAL_RANGE_FILE, encoding="ascii") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default range starts here
+
+
+def vpcd_port(count: int = 1) -> int:
+    """A TCP port (with the `count - 1` after it) that vpcd inside a pcscd can listen on.
+
+    Free now, and below the kernel's ephemeral range: a port from bind(0) is in that range, so
+    an outgoing connection of this machine may take it before pcscd starts and binds it (seen
+    under load as vpcd's "Address already in use", a reader that never appears).
+    """
+    low = _ephemeral_low()
+    start = max(1024, low - 12000)
+    for _ in range(200):
+        port = random.randrange(start, low - count)
+        try:
+            with contextlib.ExitStack() as probes:
+                for offset in range(count):
+                    probe = probes.enter_context(socket.socket())
+                    probe.bind(("0.0.0.0", port + offset))
+        except OSError:
+            continue
+        return port
+    raise OSError("no free TCP port for vpcd below the ephemeral range")
 
 
 class VpcdClient:

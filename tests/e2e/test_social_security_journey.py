@@ -57,8 +57,9 @@ def journey() -> None:
         assert reader is not None and reader.client is not None, runtime.hall.problems
         pump_until(core, lambda c: c.catalogue is not None)
         # the reader is retried with back-off while the private pcscd starts (slow on a busy CI)
-        # (the supervisor retries at 1, 3, 7, 15, 31, 61 and 91 s; on a busy machine the full
-        # suite has once missed them all, so a timeout prints the reader's status and pcscd log)
+        # (the supervisor retries at 1, 3, 7, 15, 31, 61 and 91 s). A timeout prints the reader's
+        # status and pcscd's log: that is how vpcd's port, once taken by an outgoing connection
+        # before pcscd bound it, was found (drivers.smartcard.simulator.vpcd_port).
         try:
             pump_until(
                 core, lambda c: "smartcard" in c.devices and c.devices["smartcard"].usable, 120

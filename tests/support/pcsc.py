@@ -33,7 +33,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.smartcard.simulator import VirtualCard, VpcdClient
+from drivers.smartcard.simulator import VirtualCard, VpcdClient, vpcd_port
 from kiosk.children import die_with_parent
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
@@ -74,20 +73,10 @@ class VirtualReader:
 
 def _free_port_pair() -> int:
     """A port p with p and p+1 both free (vpcd opens two readers on consecutive ports)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port >= 65535:
-            continue
-        try:
-            with socket.socket() as a, socket.socket() as b:
-                a.bind(("0.0.0.0", port))
-                b.bind(("0.0.0.0", port + 1))
-        except OSError:
-            continue
-        return port
-    raise PcscdUnavailable("no free TCP port pair for vpcd")
+    try:
+        return vpcd_port(2)
+    except OSError as exc:
+        raise PcscdUnavailable(str(exc)) from exc
 
 
 def _pcscd_binary() -> str:
