@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import logging
 import os
 import re
@@ -92,8 +93,11 @@ def public_key_b64(private_key: Ed25519PrivateKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+@functools.lru_cache(maxsize=16384)
 def decode_public_key(public_key: str) -> Ed25519PublicKey:
-    """The key from its base64 raw form; RegistryError if it is not 32 bytes of base64."""
+    """The key from its base64 raw form; RegistryError if it is not 32 bytes of base64.
+
+    Cached: every signed request checks its kiosk's key, and a fleet has thousands at most."""
     try:
         raw = base64.b64decode(public_key, validate=True)
     except (binascii.Error, ValueError) as exc:
